@@ -1,0 +1,168 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/thematic-qda/thematic/corpus"
+)
+
+// SearchOptions are the flags of 'thematic search'.
+type SearchOptions struct {
+	IO       *IOStreams
+	Project  func() (*corpus.Project, error)
+	Query    string
+	Kinds    []string
+	Cases    []string
+	Speakers []string
+	Roles    []string
+	Sources  []string
+	Attrs    []string
+	Limit    int
+	Context  int
+	JSON     bool
+}
+
+func init() { register(newSearchCmd) }
+
+func newSearchCmd(g *globals) *cobra.Command {
+	opts := &SearchOptions{IO: g.ios, Project: g.project}
+	cmd := &cobra.Command{
+		Use:   "search QUERY",
+		Short: "Search the sources, with keyword-in-context",
+		Long: `Search paragraphs of the sources with bleve's query-string syntax:
+  words          any of them (ranked)      "a phrase"     the words in order
+  +must -not     required and excluded     garden*        wildcard
+  grow~1         fuzzy, one edit away      speaker:Ana    a field
+
+Words are matched as analysed for the project's language (stemming; curly and
+straight apostrophes alike; accents folded if thematic.yaml says so). Each hit
+prints a citation and the match in context; --json gives the exact code-point
+offsets of every matched word in the source text.`,
+		Example: `  thematic search shed
+  thematic search '"on my own" +plot' --role participant
+  thematic search --attr wave=3 --case P02 harvest
+  thematic search --json --limit 5 compost`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Query = strings.Join(args, " ")
+			return runSearch(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.Kinds, "kind", nil, "only sources of these kinds")
+	f.StringSliceVar(&opts.Cases, "case", nil, "only these cases")
+	f.StringSliceVar(&opts.Speakers, "speaker", nil, "only these speakers")
+	f.StringSliceVar(&opts.Roles, "role", nil, "only these roles (interviewer, participant, other)")
+	f.StringSliceVar(&opts.Sources, "source", nil, "only these sources")
+	f.StringArrayVar(&opts.Attrs, "attr", nil, "only sources with attribute `key=value` (repeatable)")
+	f.IntVar(&opts.Limit, "limit", 20, "at most this many hits (0: all)")
+	f.IntVar(&opts.Context, "context", 40, "characters of context either side")
+	f.BoolVar(&opts.JSON, "json", false, "print hits as JSON")
+	return cmd
+}
+
+// searchHit is one hit as printed by --json.
+type searchHit struct {
+	Source   string        `json:"source"`
+	Segment  string        `json:"segment"`
+	Citation string        `json:"citation"`
+	Case     string        `json:"case,omitempty"`
+	Speaker  string        `json:"speaker,omitempty"`
+	Line     int           `json:"line"`
+	Start    int           `json:"start"`
+	End      int           `json:"end"`
+	Text     string        `json:"text"`
+	Matches  []corpus.Span `json:"matches"`
+	Score    float64       `json:"score"`
+}
+
+func runSearch(opts *SearchOptions) error {
+	p, err := opts.Project()
+	if err != nil {
+		return err
+	}
+	attrs, err := parseAttrs("--attr", opts.Attrs)
+	if err != nil {
+		return err
+	}
+	unlock, err := p.Lock(30 * time.Second)
+	if err != nil {
+		return err
+	}
+	report, done := progress(opts.IO, "indexing")
+	ix, err := p.OpenIndex(report)
+	done()
+	unlock()
+	if err != nil {
+		return err
+	}
+	defer ix.Close()
+	hits, total, err := ix.Search(corpus.SearchRequest{
+		Query: opts.Query, Kinds: opts.Kinds, Cases: opts.Cases, Speakers: opts.Speakers,
+		Roles: opts.Roles, Sources: opts.Sources, Attrs: attrs, Limit: opts.Limit,
+	})
+	if err != nil {
+		return err
+	}
+	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
+	if err != nil {
+		return err
+	}
+	srcCache := map[string]*corpus.Source{}
+	out := make([]searchHit, 0, len(hits))
+	for _, h := range hits {
+		src := srcCache[h.Source]
+		if src == nil {
+			if src, err = p.Source(h.Source, true); err != nil {
+				return err
+			}
+			srcCache[h.Source] = src
+		}
+		seg := findSegment(src, h.Segment)
+		text := []rune(src.Text)
+		out = append(out, searchHit{
+			Source: h.Source, Segment: h.Segment,
+			Citation: corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases)),
+			Case:     src.Case, Speaker: seg.Speaker, Line: seg.Line,
+			Start: h.SegStart, End: h.SegEnd, Text: string(text[h.SegStart:h.SegEnd]),
+			Matches: h.Matches, Score: h.Score,
+		})
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, struct {
+			Query string      `json:"query"`
+			Total int         `json:"total"`
+			Hits  []searchHit `json:"hits"`
+		}{opts.Query, total, out})
+	}
+	color := opts.IO.Color()
+	for _, h := range out {
+		src := srcCache[h.Source]
+		m := corpus.Span{Start: h.Start, End: h.Start}
+		if len(h.Matches) > 0 {
+			m = h.Matches[0]
+		}
+		left, match, right := corpus.KWIC(src.Text, m, opts.Context)
+		where := fmt.Sprintf("%s:%s L%d %s", h.Source, h.Segment, h.Line, h.Citation)
+		if h.Speaker != "" {
+			where += " " + h.Speaker
+		}
+		fmt.Fprintf(opts.IO.Out, "%s\n    %s%s%s\n", style(color, ansiDim, where), left, style(color, ansiMatch, match), right)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "%d of %d hits\n", len(out), total)
+	return nil
+}
+
+// findSegment returns the segment with id, or a zero segment.
+func findSegment(src *corpus.Source, id string) corpus.Segment {
+	for _, s := range src.Segments {
+		if s.ID == id {
+			return s
+		}
+	}
+	return corpus.Segment{}
+}
