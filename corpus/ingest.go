@@ -81,6 +81,14 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 		rep.Cases = len(cases)
 	}
 
+	known, err := ReadCases(p.Path(CasesFile))
+	if err != nil {
+		return nil, err
+	}
+	for id, attrs := range cases {
+		known[id] = attrs
+	}
+
 	existing, err := p.Sources(false)
 	if err != nil {
 		return nil, err
@@ -108,7 +116,7 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 		}
 		rawSum := sha256.Sum256(data)
 		for _, doc := range docs {
-			src, err := p.newSource(file, doc, opts)
+			src, err := p.newSource(file, doc, opts, known)
 			if err != nil {
 				return nil, err
 			}
@@ -183,7 +191,7 @@ func sameMeta(a, b *Source) bool {
 }
 
 // newSource builds a source from a document read from file.
-func (p *Project) newSource(file string, doc Document, opts IngestOptions) (*Source, error) {
+func (p *Project) newSource(file string, doc Document, opts IngestOptions, known Cases) (*Source, error) {
 	attrs := map[string]string{}
 	for k, v := range doc.Attrs {
 		attrs[k] = v
@@ -217,6 +225,9 @@ func (p *Project) newSource(file string, doc Document, opts IngestOptions) (*Sou
 	if c == "" {
 		c = doc.Case
 	}
+	if c == "" {
+		c = caseFromName(filepath.Base(file), known)
+	}
 	title := doc.Title
 	if title == "" {
 		title = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
@@ -224,7 +235,10 @@ func (p *Project) newSource(file string, doc Document, opts IngestOptions) (*Sou
 			title += " " + doc.Name
 		}
 	}
-	segs, speakers := Segment(doc, kind, p.Config.Roles)
+	segs, speakers := Segments(doc, kind, p.Config.Roles)
+	if kind == KindInterview || kind == KindFocusGroup {
+		guessInterviewer(doc.Text, segs, speakers, p.Config.Roles)
+	}
 	if len(segs) == 0 {
 		return nil, errs.New(file, 0, 0, "no text to ingest")
 	}
@@ -377,3 +391,75 @@ func CaseAttrs(src *Source, cases Cases) map[string]string {
 	return out
 }
 
+
+// caseFromName finds a known case id at the start of a file name, followed
+// by a separator: "P01-wave2.docx" belongs to case P01.
+func caseFromName(name string, known Cases) string {
+	best := ""
+	for id := range known {
+		if len(id) <= len(best) || len(name) <= len(id) || !strings.EqualFold(name[:len(id)], id) {
+			continue
+		}
+		switch name[len(id)] {
+		case '-', '_', ' ', '.':
+			best = id
+		}
+	}
+	return best
+}
+
+// guessInterviewer gives the interviewer role to the speaker who asks the
+// most questions, when the labels named no interviewer and thematic.yaml
+// maps no speaker to a role: Zoom and Teams label people by name, so
+// "Ruth Kerr:" says nothing of who asks. The guess shows in 'thematic
+// sources --json' and 'thematic show', and roles: in thematic.yaml corrects it.
+func guessInterviewer(text string, segs []Segment, speakers []Speaker, overrides map[string]string) {
+	if len(speakers) < 2 {
+		return
+	}
+	for _, sp := range speakers {
+		if sp.Role == RoleInterviewer {
+			return
+		}
+		for name := range overrides {
+			if strings.EqualFold(name, sp.Name) {
+				return
+			}
+		}
+	}
+	runes := []rune(text)
+	questions, sentences := map[string]int{}, map[string]int{}
+	for _, s := range segs {
+		if s.Unit != UnitSentence || s.Speaker == "" {
+			continue
+		}
+		sentences[s.Speaker]++
+		if strings.HasSuffix(strings.TrimSpace(string(runes[s.Start:s.End])), "?") {
+			questions[s.Speaker]++
+		}
+	}
+	// The share of a speaker's sentences that are questions; an interviewer's
+	// is high (most of what they say asks), a participant's low.
+	best, bestShare := "", 0.0
+	for _, sp := range speakers {
+		if sentences[sp.Name] == 0 {
+			continue
+		}
+		if share := float64(questions[sp.Name]) / float64(sentences[sp.Name]); share > bestShare {
+			best, bestShare = sp.Name, share
+		}
+	}
+	if best == "" || bestShare < 0.25 {
+		return
+	}
+	for i := range speakers {
+		if speakers[i].Name == best {
+			speakers[i].Role = RoleInterviewer
+		}
+	}
+	for i := range segs {
+		if segs[i].Speaker == best {
+			segs[i].Role = RoleInterviewer
+		}
+	}
+}

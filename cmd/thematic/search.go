@@ -146,7 +146,10 @@ func runSearch(opts *SearchOptions) error {
 		if len(h.Matches) > 0 {
 			m = h.Matches[0]
 		}
-		left, match, right := corpus.KWIC(src.Text, m, opts.Context)
+		// Context stays inside the hit's segment: a neighbouring turn's label
+		// is not context.
+		seg := string([]rune(src.Text)[h.Start:h.End])
+		left, match, right := corpus.KWIC(seg, corpus.Span{Start: m.Start - h.Start, End: m.End - h.Start}, opts.Context)
 		where := fmt.Sprintf("%s:%s L%d %s", h.Source, h.Segment, h.Line, h.Citation)
 		if h.Speaker != "" {
 			where += " " + h.Speaker

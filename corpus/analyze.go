@@ -1,0 +1,397 @@
+package corpus
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	gounicode "unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/registry"
+
+	"github.com/thematic-qda/thematic/internal/errs"
+	"golang.org/x/text/unicode/norm"
+
+	// Every language the analysis can be set to registers its analyser,
+	// stop words and stemmer here, so that any binary that imports corpus
+	// can open an index whose mapping names them.
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ar"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/bg"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ca"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/cjk"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ckb"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/cs"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/da"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/de"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/el"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/en"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/es"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/eu"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fa"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/fr"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ga"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/gl"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hi"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hr"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hu"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/hy"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/id"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/it"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/no"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/pt"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ro"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/ru"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/sv"
+	_ "github.com/blevesearch/bleve/v2/analysis/lang/tr"
+)
+
+// The analysis chain is registered with bleve as an analyser type of its own,
+// configured by language and accent folding. The index mapping names it with
+// that configuration, so an index reopened later (by any binary importing
+// this package) analyses queries exactly as it analysed the text.
+const (
+	analyzerType     = "thematic"
+	textAnalyzerName = "thematic_text"
+)
+
+func init() {
+	if err := registry.RegisterAnalyzer(analyzerType, analyzerConstructor); err != nil {
+		panic(err)
+	}
+}
+
+func analyzerConstructor(config map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
+	lang, _ := config["language"].(string)
+	fold, _ := config["fold_accents"].(bool)
+	return buildAnalyzer(lang, fold, cache)
+}
+
+// languageAliases maps language codes to the bleve analyser that serves them.
+var languageAliases = map[string]string{"ja": "cjk", "zh": "cjk", "ko": "cjk", "nb": "no"}
+
+// normLanguage lower-cases a language code, drops a region ("en-GB" -> "en")
+// and applies aliases; "" means English.
+func normLanguage(lang string) string {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if i := strings.IndexAny(lang, "-_"); i > 0 {
+		lang = lang[:i]
+	}
+	if lang == "" {
+		return "en"
+	}
+	if a, ok := languageAliases[lang]; ok {
+		return a
+	}
+	return lang
+}
+
+// Languages lists the language codes the analysis supports.
+func Languages() []string {
+	cache := registry.NewCache()
+	var out []string
+	for _, code := range []string{"ar", "bg", "ca", "cjk", "ckb", "cs", "da", "de", "el", "en", "es", "eu",
+		"fa", "fi", "fr", "ga", "gl", "hi", "hr", "hu", "hy", "id", "it", "nl", "no", "pt", "ro",
+		"ru", "sv", "tr"} {
+		if _, err := cache.AnalyzerNamed(code); err == nil {
+			out = append(out, code)
+		} else if _, err := cache.TokenFilterNamed("stop_" + code); err == nil {
+			out = append(out, code)
+		}
+	}
+	for a := range languageAliases {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// buildAnalyzer makes the project's analysis chain: bleve's analyser for the
+// language (tokenizer, lower case, stop words, stemmer...) with three changes:
+//   - curly apostrophes are straightened first, so don’t and don't are one term;
+//   - the stop-word filter lets through words holding an apostrophe, so
+//     contractions ("don't", "can't", "I'm") stay searchable in both spellings
+//     (bleve's English list drops the straight form only);
+//   - with fold, accents are removed by a token filter placed after the stop
+//     words and before stemming; a character filter would change the text
+//     and shift every later offset.
+//
+// Languages with stop words but no bleve analyser get the unicode tokenizer,
+// lower case and their stop words.
+func buildAnalyzer(language string, fold bool, cache *registry.Cache) (*analysis.DefaultAnalyzer, error) {
+	code := normLanguage(language)
+	var (
+		tokenizer analysis.Tokenizer
+		chars     []analysis.CharFilter
+		chain     []analysis.TokenFilter
+	)
+	if a, err := cache.AnalyzerNamed(code); err == nil {
+		da, ok := a.(*analysis.DefaultAnalyzer)
+		if !ok {
+			return nil, fmt.Errorf("language %q: analyser of unexpected type %T", code, a)
+		}
+		tokenizer, chars = da.Tokenizer, da.CharFilters
+		chain = append(chain, da.TokenFilters...)
+	} else if sf, err := cache.TokenFilterNamed("stop_" + code); err == nil {
+		tok, err := cache.TokenizerNamed(unicode.Name)
+		if err != nil {
+			return nil, err
+		}
+		lower, err := cache.TokenFilterNamed(lowercase.Name)
+		if err != nil {
+			return nil, err
+		}
+		tokenizer = tok
+		chain = []analysis.TokenFilter{lower, sf}
+	} else {
+		return nil, &inputErr{fmt.Sprintf("unsupported language %q (use one of: %s)", language, strings.Join(Languages(), ", "))}
+	}
+	// Accents are folded after the stop words (whose lists are accented)
+	// and before any stemming or normalising filter, so that "résumé" and
+	// "resume" reach the stemmer as the same word.
+	foldAt := len(chain)
+	for i, f := range chain {
+		if _, ok := f.(*stop.StopTokensFilter); ok {
+			foldAt = i + 1
+			break
+		}
+		if _, ok := f.(*lowercase.LowerCaseFilter); ok {
+			foldAt = i + 1
+		}
+	}
+	filters := []analysis.TokenFilter{apostropheFilter{}}
+	for i, f := range chain {
+		if i == foldAt && fold {
+			filters = append(filters, accentFilter{})
+		}
+		if sf, ok := f.(*stop.StopTokensFilter); ok {
+			f = contractionStop{sf}
+		}
+		filters = append(filters, f)
+	}
+	if foldAt == len(chain) && fold {
+		filters = append(filters, accentFilter{})
+	}
+	return &analysis.DefaultAnalyzer{CharFilters: chars, Tokenizer: tokenizer, TokenFilters: filters}, nil
+}
+
+// inputErr marks a problem in the project settings; settingsError turns it
+// into an *errs.InputError naming thematic.yaml.
+type inputErr struct{ msg string }
+
+func (e *inputErr) Error() string { return e.msg }
+
+// settingsFile is the project settings file, named in errors about them.
+const settingsFile = "thematic.yaml"
+
+func settingsError(err error) error {
+	var ie *inputErr
+	if errors.As(err, &ie) {
+		return errs.New(settingsFile, 0, 0, "%s", ie.msg)
+	}
+	return err
+}
+
+// apostrophes are the characters folded to a straight apostrophe inside a
+// word: right and left single quotation marks, the single high-reversed-9
+// quotation mark, the modifier letter apostrophe and the fullwidth apostrophe.
+var apostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'", "\u201B", "'", "\u02BC", "'", "\uFF07", "'")
+
+// apostropheFilter straightens curly apostrophes in terms.
+type apostropheFilter struct{}
+
+func (apostropheFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	for _, t := range in {
+		if hasNonASCII(t.Term) {
+			t.Term = []byte(apostrophes.Replace(string(t.Term)))
+		}
+	}
+	return in
+}
+
+// contractionStop applies a stop-word filter to every term except those
+// holding an apostrophe.
+type contractionStop struct{ inner *stop.StopTokensFilter }
+
+func (f contractionStop) Filter(in analysis.TokenStream) analysis.TokenStream {
+	protected := false
+	for _, t := range in {
+		if bytes.IndexByte(t.Term, '\'') >= 0 {
+			protected = true
+			break
+		}
+	}
+	if !protected {
+		return f.inner.Filter(in)
+	}
+	plain := make(analysis.TokenStream, 0, len(in))
+	for _, t := range in {
+		if bytes.IndexByte(t.Term, '\'') < 0 {
+			plain = append(plain, t)
+		}
+	}
+	kept := f.inner.Filter(plain) // a subsequence of plain, order kept
+	out := in[:0]
+	k := 0
+	for _, t := range in {
+		switch {
+		case bytes.IndexByte(t.Term, '\'') >= 0:
+			out = append(out, t)
+		case k < len(kept) && kept[k] == t:
+			out = append(out, t)
+			k++
+		}
+	}
+	return out
+}
+
+// accentFilter folds accented letters to their unaccented forms (naïve ->
+// naive, Straße -> strasse) in terms, leaving offsets alone.
+type accentFilter struct{}
+
+var asciiFolder = asciifolding.New()
+
+func (accentFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	for _, t := range in {
+		if hasNonASCII(t.Term) {
+			t.Term = asciiFolder.Filter(t.Term)
+			if hasNonASCII(t.Term) {
+				// Combining marks left over from decomposed text, or on
+				// letters the folding table does not know.
+				t.Term = bytes.Map(func(r rune) rune {
+					if gounicode.Is(gounicode.Mn, r) {
+						return -1
+					}
+					return r
+				}, t.Term)
+			}
+		}
+	}
+	return in
+}
+
+// validUTF8 replaces each invalid byte of s with U+FFFD, so that the text
+// keeps the number of code points Go counts in it and every offset stays put.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func hasNonASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// Analyzer is the project's text analysis, shared by the index and by the
+// autocoding rules so that a rule's words match exactly what a search would.
+// It is safe for concurrent use.
+type Analyzer struct {
+	an       *analysis.DefaultAnalyzer
+	language string
+	fold     bool
+}
+
+// NewAnalyzer returns the analysis for a language code ("" means "en";
+// a region such as "en-GB" is ignored) with or without accent folding.
+// An unknown language is an *errs.InputError naming thematic.yaml.
+func NewAnalyzer(language string, foldAccents bool) (*Analyzer, error) {
+	an, err := buildAnalyzer(language, foldAccents, registry.NewCache())
+	if err != nil {
+		return nil, settingsError(err)
+	}
+	return &Analyzer{an: an, language: normLanguage(language), fold: foldAccents}, nil
+}
+
+// Language is the analyser's normalised language code.
+func (a *Analyzer) Language() string { return a.language }
+
+// Token is one analysed term with its place in the text.
+type Token struct {
+	Term       string // the term as indexed: lower case, stemmed, folded
+	Start, End int    // code points into the analysed text, half-open
+	Pos        int    // 0-based position of the word; stop words leave gaps
+}
+
+// Tokens analyses text as the index does and returns its terms in order.
+func (a *Analyzer) Tokens(text string) []Token {
+	text = validUTF8(text)
+	ts := a.an.Analyze([]byte(text))
+	out := make([]Token, 0, len(ts))
+	conv := byteToRune{s: text}
+	for _, t := range ts {
+		s := conv.at(t.Start)
+		e := conv.at(t.End)
+		out = append(out, Token{Term: string(t.Term), Start: s, End: e, Pos: t.Position - 1})
+	}
+	return out
+}
+
+// Term analyses a single word as the index would. It returns "" when the word
+// yields no term (a stop word, punctuation) or several (use Tokens for those).
+// The word is brought to NFC first, as source texts are.
+func (a *Analyzer) Term(word string) string {
+	ts := a.an.Analyze([]byte(norm.NFC.String(word)))
+	if len(ts) != 1 {
+		return ""
+	}
+	return string(ts[0].Term)
+}
+
+// Fold normalises a pattern the way terms are normalised but without
+// stemming or stop words: NFC, lower case, straight apostrophes and, when the
+// analysis folds accents, no accents. Wildcard and regular-expression
+// queries are not analysed by bleve, so their patterns go through Fold.
+func (a *Analyzer) Fold(s string) string {
+	return foldPattern(s, a.fold)
+}
+
+var lowerFilter = lowercase.NewLowerCaseFilter()
+
+func foldPattern(s string, fold bool) string {
+	ts := analysis.TokenStream{&analysis.Token{Term: []byte(norm.NFC.String(s))}}
+	ts = lowerFilter.Filter(ts)
+	ts = apostropheFilter{}.Filter(ts)
+	if fold {
+		ts = accentFilter{}.Filter(ts)
+	}
+	return string(ts[0].Term)
+}
+
+// byteToRune converts increasing byte offsets in s to code-point offsets in
+// one pass; an offset lower than the previous one restarts the count.
+type byteToRune struct {
+	s       string
+	byteOff int
+	runeOff int
+}
+
+func (c *byteToRune) at(b int) int {
+	if b > len(c.s) {
+		b = len(c.s)
+	}
+	if b < c.byteOff {
+		c.byteOff, c.runeOff = 0, 0
+	}
+	c.runeOff += utf8.RuneCountInString(c.s[c.byteOff:b])
+	c.byteOff = b
+	return c.runeOff
+}

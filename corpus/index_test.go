@@ -1,0 +1,548 @@
+package corpus
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/thematic-qda/thematic/internal/errs"
+)
+
+// labelRe finds a speaker label at the start of a paragraph of a fixture.
+var labelRe = regexp.MustCompile(`^(\p{L}[\p{L} ]{0,20}): `)
+
+// buildSource makes a Source by hand, without the readers or the
+// segmenter: the text is brought to NFC, paragraphs are blank-line separated
+// blocks, and a block starting with "Name: " is a turn of that speaker whose
+// paragraph starts after the label. Each block becomes a turn (t1, t2...;
+// e1, e2... without labels) holding one paragraph (t1.p1...). With inherit,
+// paragraphs leave speaker and role to their turn.
+func buildSource(id, kind, caseID, text string, attrs map[string]string, inherit bool) *Source {
+	text = strings.TrimRight(norm.NFC.String(text), "\n")
+	s := &Source{ID: id, Kind: kind, Case: caseID, Attrs: attrs, Text: text, SHA: HashOf(text)}
+	pos := 0 // code points
+	for k, block := range strings.Split(text, "\n\n") {
+		n := len([]rune(block))
+		speaker, role, prefix := "", "", "e"
+		bodyStart := pos
+		if m := labelRe.FindStringSubmatch(block); m != nil {
+			speaker, prefix = m[1], "t"
+			role = RoleParticipant
+			if speaker == "I" || speaker == "Interviewer" {
+				role = RoleInterviewer
+			}
+			bodyStart += len([]rune(m[0]))
+		}
+		turn := Segment{ID: fmt.Sprintf("%s%d", prefix, k+1), Unit: UnitTurn, Start: pos, End: pos + n, Speaker: speaker, Role: role}
+		para := Segment{ID: turn.ID + ".p1", Unit: UnitParagraph, Parent: turn.ID, Start: bodyStart, End: pos + n}
+		if !inherit {
+			para.Speaker, para.Role = speaker, role
+		}
+		s.Segments = append(s.Segments, turn, para)
+		pos += n + 2
+	}
+	return s
+}
+
+// HashOf is a stand-in for the readers' text hash, so that sources built
+// here look like ingested ones.
+func HashOf(text string) string { return fmt.Sprintf("%x", len(text)) }
+
+type fixture struct {
+	id, kind, caseID, file string
+	attrs                  map[string]string
+	inherit                bool
+}
+
+var fixtures = []fixture{
+	{"int01", KindInterview, "P01", "int01.txt", map[string]string{"site": "Leeds", "wave": "1"}, false},
+	{"int02", KindInterview, "P02", "int02.txt", map[string]string{"site": "York", "wave": "1"}, true},
+	{"diary01", KindDiary, "P01", "diary01.txt", map[string]string{"site": "Leeds"}, false},
+	{"notes01", KindNotes, "", "notes01.nfd.txt", nil, false},
+}
+
+func loadFixtures(t testing.TB) []*Source {
+	t.Helper()
+	var out []*Source
+	for _, f := range fixtures {
+		data, err := os.ReadFile(filepath.Join("testdata", "search", f.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, buildSource(f.id, f.kind, f.caseID, string(data), f.attrs, f.inherit))
+	}
+	return out
+}
+
+// openSynced opens a fresh index in a temporary directory and syncs sources.
+func openSynced(t testing.TB, cfg Config, sources []*Source) *Index {
+	t.Helper()
+	return openSyncedIn(t, t.TempDir(), cfg, sources)
+}
+
+func openSyncedIn(t testing.TB, dir string, cfg Config, sources []*Source) *Index {
+	t.Helper()
+	ix, err := OpenIndex(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	if _, err := ix.Sync(sources, nil); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// progressTotal records the total a Sync reported.
+type progressLog struct{ calls, last, total int }
+
+func (p *progressLog) fn(done, total int) { p.calls++; p.last, p.total = done, total }
+
+func paragraphs(srcs ...*Source) int {
+	n := 0
+	for _, s := range srcs {
+		for _, g := range s.Segments {
+			if g.Unit == UnitParagraph {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// hitKeys lists hits as "source#segment".
+func hitKeys(hits []Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Source+"#"+h.Segment)
+	}
+	return out
+}
+
+func mustSearch(t *testing.T, ix *Index, req SearchRequest) []Hit {
+	t.Helper()
+	hits, total, err := ix.Search(req)
+	if err != nil {
+		t.Fatalf("Search(%+v): %v", req, err)
+	}
+	if req.Limit == 0 && total != len(hits) {
+		t.Fatalf("Search(%+v): total %d but %d hits", req, total, len(hits))
+	}
+	return hits
+}
+
+func TestSyncIncremental(t *testing.T) {
+	dir := t.TempDir()
+	srcs := loadFixtures(t)
+	ix, err := OpenIndex(dir, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ix.Close() }()
+
+	var p progressLog
+	changed, err := ix.Sync(srcs, p.fn)
+	if err != nil || !changed {
+		t.Fatalf("first Sync: changed=%v err=%v", changed, err)
+	}
+	if want := paragraphs(srcs...); p.total != want || p.last != want {
+		t.Fatalf("first Sync indexed %d of %d, want all %d paragraphs", p.last, p.total, want)
+	}
+	if hits := mustSearch(t, ix, SearchRequest{Query: "supervision"}); len(hits) != 2 {
+		t.Fatalf("supervision: %v", hitKeys(hits))
+	}
+
+	// Nothing changed: nothing to do.
+	p = progressLog{}
+	if changed, err := ix.Sync(srcs, p.fn); err != nil || changed || p.calls != 0 {
+		t.Fatalf("second Sync: changed=%v err=%v progress calls %d", changed, err, p.calls)
+	}
+
+	// diary01 changes, int02 goes away, int01 and notes01 stay as they were.
+	diary := buildSource("diary01", KindDiary, "P01",
+		"15 March. Mentoring helped today.\n\n16 March. Quiet.\n\n17 March. More mentoring.", map[string]string{"site": "Leeds"}, false)
+	next := []*Source{srcs[0], diary, srcs[3]}
+	p = progressLog{}
+	changed, err = ix.Sync(next, p.fn)
+	if err != nil || !changed {
+		t.Fatalf("third Sync: changed=%v err=%v", changed, err)
+	}
+	if p.total != 3 {
+		t.Errorf("third Sync indexed %d paragraphs, want only the 3 of the changed diary", p.total)
+	}
+	cases := []struct {
+		q    string
+		want []string
+	}{
+		{"supervision", nil}, // was in int02 and the old diary
+		{"mentoring", []string{"diary01#e1.p1", "diary01#e3.p1"}},
+		{"quiet", []string{"diary01#e2.p1"}},
+		{"boundaries", []string{"int01#t3.p1", "int01#t4.p1"}},
+		{"björn OR café", nil},
+		{"résumé", []string{"notes01#e1.p1", "notes01#e2.p1"}},
+	}
+	for _, c := range cases {
+		got := hitKeys(mustSearch(t, ix, SearchRequest{Query: c.q}))
+		if !sameSet(got, c.want) {
+			t.Errorf("after incremental Sync, %q found %v, want %v", c.q, got, c.want)
+		}
+	}
+
+	// The manifest survives a reopen: no work the next time.
+	ix.Close()
+	ix, err = OpenIndex(dir, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := ix.Sync(next, nil); err != nil || changed {
+		t.Fatalf("Sync after reopen: changed=%v err=%v", changed, err)
+	}
+	// Attributes are indexed, so a change of attribute alone re-indexes.
+	moved := *srcs[3]
+	moved.Attrs = map[string]string{"site": "York"}
+	p = progressLog{}
+	if changed, err := ix.Sync([]*Source{srcs[0], diary, &moved}, p.fn); err != nil || !changed || p.total != 2 {
+		t.Fatalf("Sync after attribute change: changed=%v err=%v indexed %d", changed, err, p.total)
+	}
+	if got := hitKeys(mustSearch(t, ix, SearchRequest{Query: "résumé", Attrs: map[string]string{"site": "York"}})); len(got) != 2 {
+		t.Errorf("résumé at York: %v", got)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	m := map[string]int{}
+	for _, x := range a {
+		m[x]++
+	}
+	for _, x := range b {
+		m[x]--
+	}
+	for _, v := range m {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSyncSettingsChangeRebuilds(t *testing.T) {
+	dir := t.TempDir()
+	srcs := loadFixtures(t)
+	all := paragraphs(srcs...)
+	steps := []struct {
+		cfg         Config
+		wantChanged bool
+		// "naive" finds int02 only without accent folding, and the
+		// naïve paragraphs of int01 and notes01 too with it.
+		wantNaive int
+	}{
+		{Config{Language: "en"}, true, 1},
+		{Config{Language: ""}, false, 1}, // "" is English
+		{Config{Language: "en", FoldAccents: true}, true, 3},
+		{Config{Language: "fr", FoldAccents: true}, true, 3},
+		{Config{Language: "fr", FoldAccents: true}, false, 3},
+		{Config{Language: "en"}, true, 1},
+	}
+	for i, st := range steps {
+		ix, err := OpenIndex(dir, st.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p progressLog
+		changed, err := ix.Sync(srcs, p.fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed != st.wantChanged {
+			t.Errorf("step %d %+v: changed=%v, want %v", i, st.cfg, changed, st.wantChanged)
+		}
+		if changed && p.total != all {
+			t.Errorf("step %d: a settings change indexed %d paragraphs, want all %d", i, p.total, all)
+		}
+		if got := mustSearch(t, ix, SearchRequest{Query: "naive"}); len(got) != st.wantNaive {
+			t.Errorf("step %d %+v: naive found %v, want %d hits", i, st.cfg, hitKeys(got), st.wantNaive)
+		}
+		ix.Close()
+	}
+}
+
+func TestDeletedIndexIsRebuilt(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, ".thematic", "index")
+	srcs := loadFixtures(t)
+	for _, remove := range []string{dir, filepath.Join(dir, bleveDir), filepath.Join(dir, manifestFile)} {
+		ix, err := OpenIndex(dir, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ix.Sync(srcs, nil); err != nil {
+			t.Fatal(err)
+		}
+		ix.Close()
+		if err := os.RemoveAll(remove); err != nil {
+			t.Fatal(err)
+		}
+		ix, err = OpenIndex(dir, Config{})
+		if err != nil {
+			t.Fatalf("reopen after removing %s: %v", remove, err)
+		}
+		changed, err := ix.Sync(srcs, nil)
+		if err != nil || !changed {
+			t.Fatalf("after removing %s: changed=%v err=%v", remove, changed, err)
+		}
+		if got := mustSearch(t, ix, SearchRequest{Query: "boundaries"}); len(got) != 3 {
+			t.Errorf("after removing %s: boundaries found %v", remove, hitKeys(got))
+		}
+		ix.Close()
+	}
+}
+
+func TestCorruptManifestRebuilds(t *testing.T) {
+	dir := t.TempDir()
+	srcs := loadFixtures(t)
+	ix, err := OpenIndex(dir, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Sync(srcs, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	for _, garbage := range []string{"{not json", `{"language":"en"}`, ""} {
+		if err := os.WriteFile(filepath.Join(dir, manifestFile), []byte(garbage), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ix, err := OpenIndex(dir, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p progressLog
+		if changed, err := ix.Sync(srcs, p.fn); err != nil || !changed || p.total != paragraphs(srcs...) {
+			t.Errorf("manifest %q: changed=%v err=%v indexed %d", garbage, changed, err, p.total)
+		}
+		ix.Close()
+	}
+}
+
+// An interrupted Sync (here a progress callback that panics, as a crash
+// would stop it) must leave the index marked stale, so that the next Sync
+// rebuilds it — and the removed source must not survive the rebuild.
+func TestInterruptedSyncIsDetected(t *testing.T) {
+	dir := t.TempDir()
+	srcs := loadFixtures(t)
+	ix, err := OpenIndex(dir, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Sync(srcs, nil); err != nil {
+		t.Fatal(err)
+	}
+	changedDiary := buildSource("diary01", KindDiary, "P01", "20 March. Nothing about the usual things.", nil, false)
+	next := []*Source{srcs[0], changedDiary, srcs[3]} // int02 removed
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the progress callback did not run")
+			}
+		}()
+		ix.Sync(next, func(done, total int) { panic("interrupted") })
+	}()
+	ix.Close()
+
+	ix, err = OpenIndex(dir, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var p progressLog
+	changed, err := ix.Sync(next, p.fn)
+	if err != nil || !changed {
+		t.Fatalf("Sync after interruption: changed=%v err=%v", changed, err)
+	}
+	if want := paragraphs(next...); p.total != want {
+		t.Errorf("Sync after interruption indexed %d paragraphs, want a rebuild of %d", p.total, want)
+	}
+	if got := mustSearch(t, ix, SearchRequest{Sources: []string{"int02"}}); len(got) != 0 {
+		t.Errorf("removed source still indexed: %v", hitKeys(got))
+	}
+	if got := mustSearch(t, ix, SearchRequest{Query: "usual"}); len(got) != 1 {
+		t.Errorf("changed diary not indexed: %v", hitKeys(got))
+	}
+}
+
+func TestRebuild(t *testing.T) {
+	srcs := loadFixtures(t)
+	ix := openSynced(t, Config{}, srcs)
+	var p progressLog
+	if err := ix.Rebuild(srcs[:1], p.fn); err != nil {
+		t.Fatal(err)
+	}
+	if p.total != paragraphs(srcs[0]) {
+		t.Errorf("Rebuild indexed %d, want %d", p.total, paragraphs(srcs[0]))
+	}
+	if got := mustSearch(t, ix, SearchRequest{}); len(got) != paragraphs(srcs[0]) {
+		t.Errorf("after Rebuild the index holds %d paragraphs, want %d", len(got), paragraphs(srcs[0]))
+	}
+	if changed, err := ix.Sync(srcs[:1], nil); err != nil || changed {
+		t.Errorf("Sync after Rebuild: changed=%v err=%v", changed, err)
+	}
+}
+
+func TestSyncRejectsDamagedSources(t *testing.T) {
+	good := buildSource("a", KindNotes, "", "one\n\ntwo", nil, false)
+	outside := buildSource("b", KindNotes, "", "short", nil, false)
+	outside.Segments[1].End = 99
+	backwards := buildSource("c", KindNotes, "", "short", nil, false)
+	backwards.Segments[1].Start, backwards.Segments[1].End = 3, 1
+	hash := buildSource("d#1", KindNotes, "", "text", nil, false)
+	cases := []struct {
+		name string
+		srcs []*Source
+		want string
+	}{
+		{"duplicate", []*Source{good, good}, `two sources with id "a"`},
+		{"outside", []*Source{good, outside}, "source b: segment e1.p1 spans 0-99 outside its text of 5 characters"},
+		{"backwards", []*Source{backwards}, "source c: segment e1.p1 spans 3-1"},
+		{"bad id", []*Source{hash}, `invalid source id "d#1"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ix, err := OpenIndex(t.TempDir(), Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ix.Close()
+			_, err = ix.Sync(c.srcs, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Sync: %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestOpenIndexUnknownLanguage(t *testing.T) {
+	_, err := OpenIndex(t.TempDir(), Config{Language: "klingon"})
+	var ie *errs.InputError
+	if !errors.As(err, &ie) || ie.File != "thematic.yaml" || !strings.Contains(ie.Msg, `unsupported language "klingon"`) {
+		t.Fatalf("OpenIndex: %v, want an input error naming thematic.yaml", err)
+	}
+}
+
+// A second opener waits briefly for the lock and fails with a clear error,
+// and never deletes the index in use, even when its settings differ.
+func TestIndexInUse(t *testing.T) {
+	defer func(old string) { openTimeout = old }(openTimeout)
+	openTimeout = "100ms"
+	dir := t.TempDir()
+	srcs := loadFixtures(t)
+	ix := openSyncedIn(t, dir, Config{}, srcs)
+	for _, cfg := range []Config{{}, {Language: "fr"}} {
+		other, err := OpenIndex(dir, cfg)
+		if err == nil {
+			other.Close()
+			t.Fatalf("second OpenIndex(%+v) succeeded", cfg)
+		}
+		if !strings.Contains(err.Error(), "in use by another process") {
+			t.Errorf("second OpenIndex(%+v): %v", cfg, err)
+		}
+	}
+	if got := mustSearch(t, ix, SearchRequest{Query: "boundaries"}); len(got) != 3 {
+		t.Errorf("the first index lost its content: %v", hitKeys(got))
+	}
+}
+
+func TestTurnsIndexedWithoutParagraphs(t *testing.T) {
+	s := buildSource("x", KindNotes, "", "Ann: alpha beta\n\nBob: gamma", nil, false)
+	var turns []Segment
+	for _, g := range s.Segments {
+		if g.Unit == UnitTurn {
+			turns = append(turns, g)
+		}
+	}
+	s.Segments = turns
+	ix := openSynced(t, Config{}, []*Source{s})
+	hits := mustSearch(t, ix, SearchRequest{Query: "gamma"})
+	if len(hits) != 1 || hits[0].Segment != "t2" || hits[0].SegStart != 17 {
+		t.Fatalf("gamma: %+v", hits)
+	}
+}
+
+// benchSources generates n paragraphs of about 60 words each, over sources
+// of 50 paragraphs, from a vocabulary with accents and curly apostrophes.
+func benchSources(n int) []*Source {
+	words := strings.Fields(`the parents said they don’t know how the role works and boundaries were
+		hard to keep support worker manager supervision naïve café messages evening weekend burnout
+		kindness guilt limits family children school training colleagues trust listening time
+		money housing stress sleep advice forms meeting group peer mentor helped useful again
+		really think feel felt work working worked year month week day night morning`)
+	var out []*Source
+	seed := uint32(1)
+	next := func() int {
+		seed = seed*1664525 + 1013904223
+		return int(seed >> 8)
+	}
+	for s := 0; s*50 < n; s++ {
+		var b strings.Builder
+		var starts, ends []int
+		pos := 0
+		for p := 0; p < 50 && s*50+p < n; p++ {
+			if p > 0 {
+				b.WriteString("\n\n")
+				pos += 2
+			}
+			starts = append(starts, pos)
+			for w := 0; w < 60; w++ {
+				if w > 0 {
+					b.WriteByte(' ')
+					pos++
+				}
+				word := words[next()%len(words)]
+				b.WriteString(word)
+				pos += len([]rune(word))
+			}
+			b.WriteByte('.')
+			pos++
+			ends = append(ends, pos)
+		}
+		src := &Source{ID: fmt.Sprintf("s%04d", s), Kind: []string{KindInterview, KindDiary}[s%2],
+			Case: fmt.Sprintf("P%02d", s%20), Text: b.String(), Attrs: map[string]string{"site": []string{"Leeds", "York", "Hull"}[s%3]}}
+		for i := range starts {
+			src.Segments = append(src.Segments, Segment{ID: fmt.Sprintf("t%d.p1", i+1), Unit: UnitParagraph,
+				Start: starts[i], End: ends[i], Speaker: []string{"I", "Ann"}[i%2], Role: []string{RoleInterviewer, RoleParticipant}[i%2]})
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+// BenchmarkIndex indexes 10k generated paragraphs of about 60 words.
+func BenchmarkIndex(b *testing.B) {
+	srcs := benchSources(10000)
+	size := 0
+	for _, s := range srcs {
+		size += len(s.Text)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		dir := b.TempDir()
+		ix, err := OpenIndex(dir, Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ix.Rebuild(srcs, nil); err != nil {
+			b.Fatal(err)
+		}
+		ix.Close()
+	}
+	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "segments/s")
+}

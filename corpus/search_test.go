@@ -1,0 +1,479 @@
+package corpus
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/thematic-qda/thematic/internal/errs"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// matchWords returns the words a hit's matches cover in its source.
+func matchWords(srcs []*Source, h Hit) []string {
+	var text []rune
+	for _, s := range srcs {
+		if s.ID == h.Source {
+			text = []rune(s.Text)
+		}
+	}
+	var out []string
+	for _, m := range h.Matches {
+		out = append(out, string(text[m.Start:m.End]))
+	}
+	return out
+}
+
+// Every match of every query must slice its source to exactly one token of
+// the analysed text, inside the hit's segment.
+func TestSearchOffsetsAreWords(t *testing.T) {
+	srcs := loadFixtures(t)
+	for _, fold := range []bool{false, true} {
+		ix := openSynced(t, Config{FoldAccents: fold}, srcs)
+		an := ix.Analyzer()
+		tokens := map[string]map[Span]bool{}
+		segs := map[string]Segment{}
+		for _, s := range srcs {
+			tokens[s.ID] = map[Span]bool{}
+			for _, tk := range an.Tokens(s.Text) {
+				tokens[s.ID][Span{tk.Start, tk.End}] = true
+			}
+			for _, g := range s.Segments {
+				segs[s.ID+"#"+g.ID] = g
+			}
+		}
+		for _, q := range []string{"naïve", "naive", "résumé", "zoë", "don't", "don’t", `"don't know"`, "parent*",
+			"+boundaries -night", "know~1", "/par.*/", "café", "2019", "björn", "supervision helps"} {
+			hits := mustSearch(t, ix, SearchRequest{Query: q})
+			if len(hits) == 0 && q != "björn" {
+				t.Errorf("fold=%v %q: no hits", fold, q)
+			}
+			for _, h := range hits {
+				g, ok := segs[h.Source+"#"+h.Segment]
+				if !ok || g.Start != h.SegStart || g.End != h.SegEnd {
+					t.Errorf("%q: hit %s#%s %d-%d does not match its segment %+v", q, h.Source, h.Segment, h.SegStart, h.SegEnd, g)
+				}
+				if len(h.Matches) == 0 {
+					t.Errorf("%q: hit %s#%s without matches", q, h.Source, h.Segment)
+				}
+				for i, m := range h.Matches {
+					if !tokens[h.Source][m] {
+						t.Errorf("fold=%v %q: match %v in %s is not a word: %q", fold, q, m, h.Source, matchWords(srcs, Hit{Source: h.Source, Matches: []Span{m}}))
+					}
+					if m.Start < h.SegStart || m.End > h.SegEnd {
+						t.Errorf("%q: match %v outside segment %d-%d", q, m, h.SegStart, h.SegEnd)
+					}
+					if i > 0 && !(h.Matches[i-1].Start < m.Start) {
+						t.Errorf("%q: matches not sorted: %v", q, h.Matches)
+					}
+				}
+			}
+		}
+	}
+}
+
+// searchCase is one query and the words each hit must match, as
+// "source#segment: word word".
+type searchCase struct {
+	name string
+	req  SearchRequest
+	want []string
+}
+
+func runSearchCases(t *testing.T, ix *Index, srcs []*Source, cases []searchCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hits := mustSearch(t, ix, c.req)
+			var got []string
+			for _, h := range hits {
+				got = append(got, fmt.Sprintf("%s#%s: %s", h.Source, h.Segment, strings.Join(matchWords(srcs, h), " ")))
+			}
+			sort.Strings(got)
+			want := append([]string(nil), c.want...)
+			sort.Strings(want)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%+v\ngot:\n  %s\nwant:\n  %s", c.req, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+}
+
+func TestSearchQueries(t *testing.T) {
+	srcs := loadFixtures(t)
+	ix := openSynced(t, Config{}, srcs)
+	runSearchCases(t, ix, srcs, []searchCase{
+		{"straight apostrophe finds both", SearchRequest{Query: "don't"}, []string{
+			"int01#t2.p1: don’t", "int01#t3.p1: don't", "int02#t3.p1: don't"}},
+		{"curly apostrophe finds both", SearchRequest{Query: "don’t"}, []string{
+			"int01#t2.p1: don’t", "int01#t3.p1: don't", "int02#t3.p1: don't"}},
+		{"stemming", SearchRequest{Query: "parenting"}, []string{
+			"int01#t2.p1: parenting", "int01#t5.p1: Parents", "int02#t3.p1: Parenting parents", "diary01#e1.p1: parent"}},
+		{"phrase marks only the phrase", SearchRequest{Query: `"don't know"`}, []string{
+			"int01#t2.p1: don’t know", "int02#t3.p1: don't know"}},
+		{"phrase across a line break", SearchRequest{Query: `"helps parenting"`}, []string{
+			"int02#t3.p1: helps Parenting"}},
+		{"must and must not", SearchRequest{Query: "+boundaries -night"}, []string{
+			"int01#t3.p1: boundaries", "int01#t4.p1: boundaries"}},
+		{"must with optional", SearchRequest{Query: "+boundaries setting"}, []string{
+			"int01#t3.p1: boundaries", "int01#t4.p1: setting boundaries", "diary01#e1.p1: Boundaries"}},
+		{"wildcard, upper case", SearchRequest{Query: "Superv*"}, []string{
+			"int02#t3.p1: supervision", "diary01#e2.p1: Supervision"}},
+		{"wildcard with ?", SearchRequest{Query: "mo?th"}, nil},
+		{"accents not folded", SearchRequest{Query: "naive"}, []string{"int02#t2.p1: naive"}},
+		{"accented query", SearchRequest{Query: "naïve"}, []string{"int01#t3.p1: naïve", "notes01#e2.p1: naïve"}},
+		{"fuzzy", SearchRequest{Query: "boundries~1"}, []string{
+			"int01#t3.p1: boundaries", "int01#t4.p1: boundaries", "diary01#e1.p1: Boundaries"}},
+		{"fuzzy distance is on stems", SearchRequest{Query: "supervison~1"}, nil},
+		{"regexp", SearchRequest{Query: "/bound.*/"}, []string{
+			"int01#t3.p1: boundaries", "int01#t4.p1: boundaries", "diary01#e1.p1: Boundaries"}},
+		{"number", SearchRequest{Query: "2019"}, []string{"int02#t2.p1: 2019"}},
+		{"field in the query", SearchRequest{Query: "+speaker:Björn know"}, []string{
+			"int02#t2.p1: ", "int02#t3.p1: know know"}},
+		{"attribute in the query", SearchRequest{Query: "+attr.site:York +burnout"}, []string{"int02#t2.p1: burnout"}},
+		{"stop words only", SearchRequest{Query: "the and"}, nil},
+	})
+}
+
+func TestSearchFilters(t *testing.T) {
+	srcs := loadFixtures(t)
+	ix := openSynced(t, Config{}, srcs)
+	runSearchCases(t, ix, srcs, []searchCase{
+		{"kind", SearchRequest{Query: "boundaries", Kinds: []string{KindDiary}}, []string{"diary01#e1.p1: Boundaries"}},
+		{"kinds", SearchRequest{Query: "boundaries", Kinds: []string{KindDiary, KindInterview}}, []string{
+			"int01#t3.p1: boundaries", "int01#t4.p1: boundaries", "diary01#e1.p1: Boundaries"}},
+		{"case", SearchRequest{Query: "know", Cases: []string{"P02"}}, []string{"int02#t3.p1: know know"}},
+		{"speaker", SearchRequest{Query: "boundaries", Speakers: []string{"Ann"}}, []string{"int01#t3.p1: boundaries"}},
+		{"inherited speaker", SearchRequest{Query: "know", Speakers: []string{"Björn"}}, []string{"int02#t3.p1: know know"}},
+		{"speaker is exact", SearchRequest{Query: "know", Speakers: []string{"björn"}}, nil},
+		{"role", SearchRequest{Query: "boundaries", Roles: []string{RoleInterviewer}}, []string{"int01#t4.p1: boundaries"}},
+		{"inherited role", SearchRequest{Roles: []string{RoleInterviewer}, Sources: []string{"int02"}}, []string{"int02#t1.p1: "}},
+		{"source", SearchRequest{Query: "résumé", Sources: []string{"notes01", "int01"}}, []string{
+			"notes01#e1.p1: résumé", "notes01#e2.p1: résumé"}},
+		{"attribute", SearchRequest{Query: "know", Attrs: map[string]string{"site": "Leeds"}}, []string{"int01#t2.p1: know"}},
+		{"two attributes", SearchRequest{Attrs: map[string]string{"site": "Leeds", "wave": "1"}}, []string{
+			"int01#t1.p1: ", "int01#t2.p1: ", "int01#t3.p1: ", "int01#t4.p1: ", "int01#t5.p1: "}},
+		{"unknown attribute", SearchRequest{Attrs: map[string]string{"colour": "red"}}, nil},
+		{"all filters at once", SearchRequest{Query: "don't", Kinds: []string{KindInterview}, Cases: []string{"P01"},
+			Speakers: []string{"Ann"}, Roles: []string{RoleParticipant}, Sources: []string{"int01"},
+			Attrs: map[string]string{"site": "Leeds"}}, []string{"int01#t2.p1: don’t", "int01#t3.p1: don't"}},
+		{"empty query lists every paragraph", SearchRequest{Kinds: []string{KindNotes}}, []string{"notes01#e1.p1: ", "notes01#e2.p1: "}},
+	})
+}
+
+// Filters restrict the hits but leave their scores as they were.
+func TestFiltersDoNotScore(t *testing.T) {
+	srcs := loadFixtures(t)
+	ix := openSynced(t, Config{}, srcs)
+	plain := mustSearch(t, ix, SearchRequest{Query: "boundaries"})
+	filtered := mustSearch(t, ix, SearchRequest{Query: "boundaries", Speakers: []string{"Ann", "I"}, Kinds: []string{KindInterview}})
+	scores := map[string]float64{}
+	for _, h := range plain {
+		scores[h.Source+"#"+h.Segment] = h.Score
+	}
+	if len(filtered) != 2 {
+		t.Fatalf("filtered: %v", hitKeys(filtered))
+	}
+	for _, h := range filtered {
+		if s := scores[h.Source+"#"+h.Segment]; s != h.Score {
+			t.Errorf("%s#%s: score %v with filters, %v without", h.Source, h.Segment, h.Score, s)
+		}
+	}
+}
+
+func TestSearchFoldAccents(t *testing.T) {
+	srcs := loadFixtures(t)
+	ix := openSynced(t, Config{FoldAccents: true}, srcs)
+	runSearchCases(t, ix, srcs, []searchCase{
+		{"plain finds accented", SearchRequest{Query: "naive"}, []string{
+			"int01#t3.p1: naïve", "int02#t2.p1: naive", "notes01#e2.p1: naïve"}},
+		{"accented finds plain", SearchRequest{Query: "naïve"}, []string{
+			"int01#t3.p1: naïve", "int02#t2.p1: naive", "notes01#e2.p1: naïve"}},
+		{"wildcard folded", SearchRequest{Query: "NAÏV*"}, []string{
+			"int01#t3.p1: naïve", "int02#t2.p1: naive", "notes01#e2.p1: naïve", "diary01#e1.p1: Naïveté"}},
+		{"cafe", SearchRequest{Query: "cafe"}, []string{"int02#t2.p1: café"}},
+		{"NFD query", SearchRequest{Query: "Zoe\u0308"}, []string{"notes01#e1.p1: Zoë", "notes01#e2.p1: Zoë’s"}},
+		{"speaker filter stays exact", SearchRequest{Query: "know", Speakers: []string{"Bjorn"}}, nil},
+	})
+}
+
+// Hits are ordered by score; equal scores by source, then position. Limit 0
+// pages through every hit.
+func TestSearchOrderAndPaging(t *testing.T) {
+	var srcs []*Source
+	// 1,250 identical paragraphs (so equal scores) across 5 sources, added
+	// in an order unlike the expected one, and one paragraph that scores
+	// higher.
+	for _, id := range []string{"s3", "s1", "s5", "s2", "s4"} {
+		srcs = append(srcs, buildSource(id, KindNotes, "", strings.Repeat("alpha beta gamma\n\n", 250), nil, false))
+	}
+	srcs = append(srcs, buildSource("s0", KindNotes, "", "alpha alpha alpha", nil, false))
+	ix := openSynced(t, Config{}, srcs)
+
+	all := mustSearch(t, ix, SearchRequest{Query: "alpha"})
+	if len(all) != 1251 {
+		t.Fatalf("got %d hits, want 1251", len(all))
+	}
+	if all[0].Source != "s0" {
+		t.Errorf("first hit %s#%s, want the best-scoring s0", all[0].Source, all[0].Segment)
+	}
+	seen := map[string]bool{}
+	for i, h := range all {
+		key := h.Source + "#" + h.Segment
+		if seen[key] {
+			t.Fatalf("hit %s repeated at %d", key, i)
+		}
+		seen[key] = true
+		if i < 2 {
+			continue
+		}
+		p := all[i-1]
+		if p.Score != h.Score {
+			t.Fatalf("hits %d and %d score %v and %v; the fixture expects ties", i-1, i, p.Score, h.Score)
+		}
+		if p.Source > h.Source || (p.Source == h.Source && p.SegStart >= h.SegStart) {
+			t.Fatalf("tie at %d not ordered by source and position: %s@%d then %s@%d", i, p.Source, p.SegStart, h.Source, h.SegStart)
+		}
+	}
+	for _, limit := range []int{1, 7, 1000, 1001, 5000} {
+		hits, total, err := ix.Search(SearchRequest{Query: "alpha", Limit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 1251 || len(hits) != min(limit, 1251) {
+			t.Errorf("Limit %d: %d hits of %d", limit, len(hits), total)
+		}
+		for i := range hits {
+			if hits[i].Source != all[i].Source || hits[i].Segment != all[i].Segment {
+				t.Fatalf("Limit %d: hit %d is %s#%s, want %s#%s", limit, i, hits[i].Source, hits[i].Segment, all[i].Source, all[i].Segment)
+			}
+		}
+	}
+}
+
+func TestInvalidQueries(t *testing.T) {
+	ix := openSynced(t, Config{}, loadFixtures(t))
+	cases := []struct {
+		q    string
+		col  int
+		want string
+	}{
+		{`"unclosed phrase`, 1, "unclosed quote"},
+		{`know "open`, 6, "unclosed quote"},
+		{`+`, 1, "+ must be followed by a word or a phrase"},
+		{`know -`, 6, "- must be followed"},
+		{`speaker:`, 8, "speaker: needs a value"},
+		{`:know`, 1, "':' needs a field name"},
+		{`~1 know`, 1, "~ must follow a word"},
+		{`^2`, 1, "^ must follow"},
+		{`"a phrase"~2`, 11, "~ cannot follow a phrase"},
+		{`2019:x`, 1, "field name cannot be a number"},
+		{`a > b`, 3, `">" is only allowed`},
+		{`know~x`, 5, "fuzziness must be 0, 1 or 2"},
+		{`know~3`, 5, "fuzziness must be 0, 1 or 2"},
+		{`know^x`, 5, "boost must be a number"},
+		{`boundaries AND limits`, 12, "AND is not an operator"},
+		{`NOT limits`, 1, "NOT is not an operator"},
+		{`naïve /[a/`, 7, "regular expression /[a/"},
+		{`start:>x`, 8, "range on start: needs a number"},
+	}
+	for _, c := range cases {
+		for _, check := range []func(string) error{
+			func(q string) error { _, _, err := ix.Search(SearchRequest{Query: q}); return err },
+			ValidateQuery,
+		} {
+			err := check(c.q)
+			var ie *errs.InputError
+			if !errors.As(err, &ie) {
+				t.Errorf("%q: %v, want an input error", c.q, err)
+				continue
+			}
+			if ie.Col != c.col || !strings.Contains(ie.Msg, c.want) || !strings.HasPrefix(ie.Msg, "invalid query: ") ||
+				!strings.Contains(ie.Msg, fmt.Sprintf("at column %d", c.col)) || strings.Contains(ie.Msg, "\n") {
+				t.Errorf("%q: %q (col %d), want column %d and %q", c.q, ie.Msg, ie.Col, c.col, c.want)
+			}
+		}
+	}
+	for _, q := range []string{"", "  ", "know", `speaker:"Björn" +know`, "a OR b", "attr.site:York", "know~2 ^3", "know^3", "start:>=10",
+		`start:<"2020-01-01"`, `e-mail`, `weird\:field`, "tab\tseparated"} {
+		if err := ValidateQuery(q); err != nil {
+			t.Errorf("ValidateQuery(%q): %v", q, err)
+		}
+	}
+}
+
+// TestSearchGolden runs a list of queries over the fixtures and compares the
+// ordered hits with their matched words against testdata/search/golden.txt.
+func TestSearchGolden(t *testing.T) {
+	srcs := loadFixtures(t)
+	var b strings.Builder
+	for _, fold := range []bool{false, true} {
+		ix := openSynced(t, Config{FoldAccents: fold}, srcs)
+		for _, q := range []string{"know", "parents boundaries", `"first worker"`, "messag* +parents", "zoë résumé", "naïve", "-know +don't"} {
+			hits, total, err := ix.Search(SearchRequest{Query: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "# fold=%v query=%s total=%d\n", fold, q, total)
+			for _, h := range hits {
+				var spans []string
+				text := []rune(sourceText(srcs, h.Source))
+				for _, m := range h.Matches {
+					spans = append(spans, fmt.Sprintf("%d-%d %q", m.Start, m.End, string(text[m.Start:m.End])))
+				}
+				fmt.Fprintf(&b, "%s#%s %d-%d [%s] %.40q\n", h.Source, h.Segment, h.SegStart, h.SegEnd,
+					strings.Join(spans, ", "), string(text[h.SegStart:h.SegEnd]))
+			}
+		}
+	}
+	path := filepath.Join("testdata", "search", "golden.txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("search results differ from %s (run with -update after checking):\n%s", path, b.String())
+	}
+}
+
+func sourceText(srcs []*Source, id string) string {
+	for _, s := range srcs {
+		if s.ID == id {
+			return s.Text
+		}
+	}
+	return ""
+}
+
+func TestKWIC(t *testing.T) {
+	const fox = "The quick brown fox jumps over the lazy dog"
+	cases := []struct {
+		name              string
+		text              string
+		span              Span
+		width             int
+		left, match, rite string
+	}{
+		{"cut inside words", fox, Span{16, 19}, 10, "brown ", "fox", " jumps"},
+		{"window on word boundaries", fox, Span{16, 19}, 6, "brown ", "fox", " jumps"},
+		{"whole text", fox, Span{16, 19}, 100, "The quick brown ", "fox", " jumps over the lazy dog"},
+		{"no context", fox, Span{16, 19}, 0, "", "fox", ""},
+		{"negative width", fox, Span{16, 19}, -3, "", "fox", ""},
+		{"at the start", fox, Span{0, 3}, 10, "", "The", " quick"},
+		{"at the end", fox, Span{40, 43}, 9, "the lazy ", "dog", ""},
+		{"newlines become spaces", "one two\n\nthree\nfour five", Span{9, 14}, 6, "two ", "three", " four"},
+		{"newline inside the match", "a b\nc d", Span{2, 5}, 2, "a ", "b c", " d"},
+		{"multi-byte", "Café 😀 naïve 👩‍👧 résumé kept", Span{7, 12}, 4, "😀 ", "naïve", " 👩‍👧"},
+		{"accents inside a cut word", "Zoë brought her résumé to the meeting", Span{16, 22}, 5, "her ", "résumé", " to"},
+		{"span clamped", "short", Span{3, 99}, 5, "sho", "rt", ""},
+		{"span before text", "short", Span{-4, -1}, 5, "", "", "short"},
+		{"reversed span", "short", Span{4, 2}, 1, "", "", "t"},
+		{"empty text", "", Span{0, 0}, 10, "", "", ""},
+		{"word longer than the window", "a extraordinarily b", Span{18, 19}, 5, "", "b", ""},
+		{"apostrophes are inside words", "we don’t know", Span{9, 13}, 4, "", "know", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l, m, r := KWIC(c.text, c.span, c.width)
+			if l != c.left || m != c.match || r != c.rite {
+				t.Errorf("KWIC(%q, %v, %d) = %q, %q, %q; want %q, %q, %q", c.text, c.span, c.width, l, m, r, c.left, c.match, c.rite)
+			}
+		})
+	}
+}
+
+// FuzzQuery checks that no query string panics the parser and that every
+// rejection is an input error on one line.
+func FuzzQuery(f *testing.F) {
+	for _, s := range []string{"know", `"don't know"`, "+a -b", `speaker:"x y"`, "a~2^3", "/re/", `"open`, "x:>=-1",
+		`\"`, "AND", "ü:ü", "a\\", "~", "^", ":", "f:<\"2020\"", "2019:x", "a*?"} {
+		f.Add(s)
+	}
+	an := mustAnalyzer(f, "en", true)
+	f.Fuzz(func(t *testing.T, q string) {
+		_, err := compileQuery(q, an)
+		if err == nil {
+			return
+		}
+		var ie *errs.InputError
+		if !errors.As(err, &ie) {
+			t.Fatalf("compileQuery(%q): %v is not an input error", q, err)
+		}
+		if strings.Contains(ie.Msg, "\n") || !strings.HasPrefix(ie.Msg, "invalid query: ") {
+			t.Fatalf("compileQuery(%q): message %q", q, ie.Msg)
+		}
+	})
+}
+
+// FuzzKWIC checks that KWIC never panics and that the match it shows is the
+// span's text.
+func FuzzKWIC(f *testing.F) {
+	f.Add("The quick brown fox", 4, 9, 5)
+	f.Add("Café 😀\nnaïve", 5, 6, 3)
+	f.Add("", 0, 0, 0)
+	f.Fuzz(func(t *testing.T, text string, start, end, width int) {
+		if width > 1<<20 || width < -1<<20 {
+			return
+		}
+		l, m, r := KWIC(text, Span{start, end}, width)
+		if strings.ContainsAny(l+m+r, "\n\r") {
+			t.Fatalf("KWIC kept a line break: %q %q %q", l, m, r)
+		}
+	})
+}
+
+// benchIndex is a 10k-paragraph index shared by the search benchmarks.
+func benchIndex(b *testing.B) *Index {
+	b.Helper()
+	ix, err := OpenIndex(b.TempDir(), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ix.Close() })
+	if err := ix.Rebuild(benchSources(10000), nil); err != nil {
+		b.Fatal(err)
+	}
+	return ix
+}
+
+// BenchmarkSearch measures query latency over 10k paragraphs (all hits
+// fetched, with their match offsets) and reports p50 and p95.
+func BenchmarkSearch(b *testing.B) {
+	ix := benchIndex(b)
+	for _, c := range []struct {
+		name string
+		req  SearchRequest
+	}{
+		{"match", SearchRequest{Query: "burnout", Limit: 20}},
+		{"boolean+filter", SearchRequest{Query: "+supervision -guilt", Kinds: []string{KindDiary}, Roles: []string{RoleParticipant},
+			Attrs: map[string]string{"site": "Leeds"}, Limit: 20}},
+		{"phrase", SearchRequest{Query: `"don't know"`, Limit: 20}},
+		{"phrase-all-hits", SearchRequest{Query: `"don't know"`}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, _, err := ix.Search(c.req); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+		})
+	}
+}
