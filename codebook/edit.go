@@ -95,10 +95,9 @@ func (e *Editor) load(data []byte) error {
 		return errs.New(e.path, l, c, "unusual line break %U; replace it with an ordinary line break so the codebook can be edited", r)
 	}
 	e.finalNL = s == "" || strings.HasSuffix(s, "\n")
-	s = strings.TrimSuffix(s, "\n")
 	e.lines = nil
 	if s != "" {
-		e.lines = strings.Split(s, "\n")
+		e.lines = strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	}
 	return nil
 }

@@ -32,13 +32,11 @@ const (
 	nsOffice  = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 	nsSVG     = "urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
 	nsDraw    = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
-	nsRels    = "http://schemas.openxmlformats.org/package/2006/relationships"
 )
 
 // zipArchive is an opened .docx/.odt/.xlsx with the limits that guard it.
 type zipArchive struct {
 	name   string // file name for errors
-	kind   string // "docx", "odt", "xlsx"
 	zr     *zip.Reader
 	max    int64 // bound on one member and on all members read together
 	budget int64 // what is left of max for further members
@@ -53,7 +51,7 @@ func openZip(name, kind string, data []byte, max int64) (*zipArchive, error) {
 		}
 		return nil, errs.New(name, 0, 0, "not a .%s file (not a zip archive)", kind)
 	}
-	return &zipArchive{name: name, kind: kind, zr: zr, max: max, budget: max}, nil
+	return &zipArchive{name: name, zr: zr, max: max, budget: max}, nil
 }
 
 // find returns the member at path p (case-insensitively, "\" taken as "/"),
@@ -108,6 +106,9 @@ type guardedReader struct {
 }
 
 func (g *guardedReader) Read(p []byte) (int, error) {
+	if g.a.budget < 0 {
+		return 0, errs.New(g.a.name, 0, 0, "%s unpacks to more than %d bytes, the limit (a zip bomb?)", g.f.Name, g.a.max)
+	}
 	// Ask for at most one byte past the budget: enough to notice an overflow.
 	if int64(len(p)) > g.a.budget+1 {
 		p = p[:max(g.a.budget+1, 0)]
@@ -123,7 +124,7 @@ func (g *guardedReader) Read(p []byte) (int, error) {
 	}
 	if errors.Is(err, zip.ErrFormat) {
 		// archive/zip stops a member that unpacks to more than it declares.
-		return n, errs.New(g.a.name, 0, 0, "%s unpacks to more than its declared size (a corrupt archive or a zip bomb)", g.f.Name)
+		return n, errs.New(g.a.name, 0, 0, "%s is corrupt or unpacks to more than its declared size (a zip bomb?)", g.f.Name)
 	}
 	if err != nil && err != io.EOF {
 		return n, errs.New(g.a.name, 0, 0, "%s: corrupt zip member: %v", g.f.Name, err)
@@ -143,7 +144,8 @@ func (a *zipArchive) readAll(f *zip.File) ([]byte, error) {
 	return io.ReadAll(rc)
 }
 
-// xmlError turns an error met while walking member part into an InputError.
+// officeXMLError turns an error met while walking member part into an
+// InputError.
 func officeXMLError(name, part string, err error) error {
 	var ie *errs.InputError
 	if errors.As(err, &ie) {
@@ -156,13 +158,14 @@ func officeXMLError(name, part string, err error) error {
 	return errs.New(name, 0, 0, "%s: broken XML: %v", part, err)
 }
 
-// paragraphs collects the text of (possibly nested) paragraphs. A paragraph
+// xmlParagraphs collects the text of (possibly nested) paragraphs. A paragraph
 // inside another one (a text box) is finished first and so comes first.
 type xmlParagraphs struct {
 	open []*xmlPara
 	done []string
 }
 
+// xmlPara is one open paragraph.
 type xmlPara struct {
 	b         strings.Builder
 	lastSpace bool // ODF: the last character written was collapsible white space

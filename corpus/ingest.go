@@ -239,6 +239,14 @@ func (p *Project) newSource(file string, doc Document, opts IngestOptions, known
 	if kind == KindInterview || kind == KindFocusGroup {
 		guessInterviewer(doc.Text, segs, speakers, p.Config.Roles)
 	}
+	if kind == KindDiary || kind == KindSurvey {
+		// A diary's or an answer's unlabelled words are the participant's own.
+		for i := range segs {
+			if segs[i].Speaker == "" {
+				segs[i].Role = RoleParticipant
+			}
+		}
+	}
 	if len(segs) == 0 {
 		return nil, errs.New(file, 0, 0, "no text to ingest")
 	}
@@ -390,7 +398,6 @@ func CaseAttrs(src *Source, cases Cases) map[string]string {
 	}
 	return out
 }
-
 
 // caseFromName finds a known case id at the start of a file name, followed
 // by a separator: "P01-wave2.docx" belongs to case P01.

@@ -139,6 +139,7 @@ func TestSearchQueries(t *testing.T) {
 			"int02#t2.p1: ", "int02#t3.p1: know know"}},
 		{"attribute in the query", SearchRequest{Query: "+attr.site:York +burnout"}, []string{"int02#t2.p1: burnout"}},
 		{"stop words only", SearchRequest{Query: "the and"}, nil},
+		{"must not only", SearchRequest{Query: "-know", Sources: []string{"int02"}}, []string{"int02#t1.p1: ", "int02#t2.p1: "}},
 	})
 }
 

@@ -38,7 +38,7 @@ var (
 // so they are removed before it parses the file.
 var srtMarkupRe = regexp.MustCompile(`(?i)</?(?:i|b|u|s|font)(?:\s[^<>\n]*)?>|\{\\[^{}\n]*\}`)
 
-// piece is the text of one cue (or of one voice inside a cue).
+// cuePiece is the text of one cue (or of one voice inside a cue).
 type cuePiece struct {
 	speaker string
 	voiced  bool // speaker comes from a <v> tag

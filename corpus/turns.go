@@ -16,7 +16,8 @@ import (
 // indent and an optional line number ("12    Dan: ..."):
 //
 //	Name: ...                 Dan:, Jane Smith:, I:, P3:, interviewer:, **Dan:**
-//	[00:01:02] Name: ...      also "00:01:02 Name:", "Name (00:01:02):", "Name [00:01:02]:"
+//	[00:01:02] Name: ...      also "00:01:02 Name:", "Name (00:01:02):", "Name [00:01:02]:",
+//	                          "Name: [00:01:02] ..."
 //	Name  00:12               alone on its line (Otter.ai, "P2 0:25"); the turn follows
 //	[id1] ...                 a bracketed id holding a digit, or a role word
 //
@@ -134,7 +135,8 @@ var (
 	// inlineLabelRe is "[time] Name (time): " with every part but the name
 	// and the colon optional, and optional markdown bold around it.
 	inlineLabelRe = regexp.MustCompile(`^(?:\*\*|__)?(?:[\[(]?(` + timestampPattern + `)[\])]?[ \t]+)?(?:\*\*|__)?` +
-		`(\pL[^:\n]{0,60}?)(?:[ \t]*[\[(](` + timestampPattern + `)[\])])?[ \t]*(?:\*\*|__)?:(?:\*\*|__)?(?:[ \t]+|$)`)
+		`(\pL[^:\n]{0,60}?)(?:[ \t]*[\[(](` + timestampPattern + `)[\])])?[ \t]*(?:\*\*|__)?:(?:\*\*|__)?` +
+		`(?:[ \t]+[\[(](` + timestampPattern + `)[\])])?(?:[ \t]+|$)`)
 	// standaloneLabelRe is "Name  00:12" alone on its line.
 	standaloneLabelRe = regexp.MustCompile(`^(\pL[^:\n]{0,60}?)[ \t]+[\[(]?(` + timestampPattern + `)[\])]?[ \t]*$`)
 	// bracketLabelRe is "[id1] " at the start of a line.
@@ -185,11 +187,13 @@ func parseLabel(text string, l textLine, lineNo int) (labelCandidate, bool) {
 		if m[2] >= 0 {
 			c.time, st.timeBefore = rest[m[2]:m[3]], true
 		}
-		if m[6] >= 0 {
-			if c.time != "" {
-				return c, false // two timestamps: not a label
+		for _, g := range []int{6, 8} { // "Name (time):", "Name: [time]"
+			if m[g] >= 0 {
+				if c.time != "" {
+					return c, false // two timestamps: not a label
+				}
+				c.time, st.timeAfter = rest[m[g]:m[g+1]], true
 			}
-			c.time, st.timeAfter = rest[m[6]:m[7]], true
 		}
 		c.contentStart = l.start + pre[1] + m[1]
 	} else if m := standaloneLabelRe.FindStringSubmatchIndex(rest); m != nil {

@@ -143,6 +143,10 @@ func TestDetectTurnsLabelStyles(t *testing.T) {
 			[]wantTurn{{"Ann", "00:01", "a"}, {"Bo", "00:02", "b"}, {"Ann", "00:03", "c"}, {"Bo", "00:04", "d"}}},
 		{"time after name", "Ann (00:01:02): a\nBo [00:01:05]: b\nAnn (0:01:10): c\nBo [00:01:15]: d",
 			[]wantTurn{{"Ann", "00:01:02", "a"}, {"Bo", "00:01:05", "b"}, {"Ann", "0:01:10", "c"}, {"Bo", "00:01:15", "d"}}},
+		{"time after the colon", "Ann: [00:01:02] a\nBo: (00:01:05)\nb\nAnn: [0:01:10] c [0:01:11]\nBo: d",
+			[]wantTurn{{"Ann", "00:01:02", "a"}, {"Bo", "00:01:05", "b"}, {"Ann", "0:01:10", "c [0:01:11]"}, {"Bo", "", "d"}}},
+		{"two timestamps make no label", "[00:01] Ann (00:02): a\n[00:03] Ann (00:04): b",
+			[]wantTurn{{"", "", "[00:01] Ann (00:02): a\n[00:03] Ann (00:04): b"}}},
 		{"otter, two spaces", "Ann Lee  00:12\nHello.\n\nBo  00:15\nHi.\n\nAnn Lee  00:20\nSo.\nBo  1:00:15\nYes.",
 			[]wantTurn{{"Ann Lee", "00:12", "Hello."}, {"Bo", "00:15", "Hi."}, {"Ann Lee", "00:20", "So."}, {"Bo", "1:00:15", "Yes."}}},
 		{"P2 0:25 alone", "P1 0:00\nFirst.\nP2 0:25\nSecond.\nP1 1:02\nThird.",
@@ -494,4 +498,66 @@ func BenchmarkDetectTurns(b *testing.B) {
 	for b.Loop() {
 		DetectTurns(text, KindInterview)
 	}
+}
+
+func TestDetectTurnsQMSum(t *testing.T) {
+	dir := sharedCorpus(t, "meetings-qmsum", "data", "ALL")
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json"))
+	if len(files) == 0 {
+		t.Skip("no QMSum meetings")
+	}
+	// Meetings whose speakers are plain names ("PhD A", "Project Manager",
+	// "Lynne Neagle AM") are written out as "Name: what was said" lines;
+	// DetectTurns must give back the same speakers in the same order,
+	// including the few who speak once (PhD G in Bed009, Rob Orford in
+	// education_2).
+	plainName := regexp.MustCompile(`^\p{Lu}[\pL-]*( \p{Lu}[\pL-]*){0,3}$`)
+	checked := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			Turns []struct{ Speaker, Content string } `json:"meeting_transcripts"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var sb strings.Builder
+		var want []string
+		ok := true
+		for _, tu := range m.Turns {
+			content := strings.Join(strings.Fields(tu.Content), " ")
+			if content == "" {
+				continue
+			}
+			if !plainName.MatchString(tu.Speaker) || labelStopWords[strings.ToLower(tu.Speaker)] {
+				ok = false
+				break
+			}
+			want = append(want, tu.Speaker)
+			sb.WriteString(tu.Speaker + ": " + content + "\n")
+		}
+		if !ok || len(want) < 10 {
+			continue
+		}
+		var got []string
+		for _, tu := range DetectTurns(sb.String(), KindFocusGroup) {
+			got = append(got, tu.Speaker)
+		}
+		if !reflect.DeepEqual(got, want) {
+			i := 0
+			for i < len(got) && i < len(want) && got[i] == want[i] {
+				i++
+			}
+			t.Errorf("%s: %d turns, want %d; first difference at turn %d: got %v, want %v",
+				filepath.Base(f), len(got), len(want), i+1, got[i:min(i+3, len(got))], want[i:min(i+3, len(want))])
+		}
+		checked++
+	}
+	if checked < 200 {
+		t.Errorf("only %d meetings checked", checked)
+	}
+	t.Logf("%d meetings checked", checked)
 }
