@@ -111,3 +111,7 @@ func normalizeText(s string) string {
 	}
 	return norm.NFC.String(s)
 }
+
+// NormalizeString normalises text given on the command line or in a table
+// (a quote to find, say) exactly as ingest normalises a source's text.
+func NormalizeString(s string) string { return normalizeText(s) }
