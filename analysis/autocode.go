@@ -27,10 +27,13 @@ type AutocodeOptions struct {
 	Attrs func(src *corpus.Source) map[string]string
 	// Time stamps the codings; zero means now.
 	Time time.Time
+	// Explain keeps the Match behind every coding (for --explain); off, only
+	// the codings are kept.
+	Explain bool
 }
 
 // Match is one coded unit and why: the rule that fired first and the words
-// that made every firing rule match, for --explain.
+// that made every firing rule match, kept when AutocodeOptions.Explain is set.
 type Match struct {
 	Code    string        `json:"code"`
 	Rule    int           `json:"rule"` // 1-based index in the code's rules
@@ -152,20 +155,7 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 		if opts.Attrs != nil {
 			attrs = opts.Attrs(src)
 		}
-		text := []rune(src.Text)
-		ti := NewTextIndex(src.Text)
-		toks := opts.Analyzer.Tokens(src.Text)
-		var surfaces []string
-		if needSurface {
-			surfaces = make([]string, len(toks))
-			for i, t := range toks {
-				surfaces[i] = opts.Analyzer.Fold(string(text[t.Start:t.End]))
-			}
-		}
-		var words []word
-		if needWords {
-			words = scanWords(opts.Analyzer, text, 0, len(text))
-		}
+		sx := newSourceIndex(src, opts.Analyzer, needSurface, needWords)
 		qs := map[*rule][]corpus.Span{}
 		for r, bySrc := range querySpans {
 			qs[r] = bySrc[src.ID]
@@ -178,23 +168,16 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 			if unit == UnitMatch {
 				unit = corpus.UnitSentence
 			}
-			for _, seg := range src.Segments {
-				if seg.Unit != unit || !inSpeakerScope(c.node, seg) {
+			units := sx.units(unit)
+			// Only units where some rule can match are evaluated: the
+			// candidates come from the source's postings, so the work grows
+			// with the matches, not with codes x units.
+			for _, ui := range sx.candidates(c, units, qs) {
+				seg := units[ui]
+				if !inSpeakerScope(c.node, seg) {
 					continue
 				}
-				u := &unitText{seg: seg, text: text}
-				lo := sort.Search(len(toks), func(i int) bool { return toks[i].Start >= seg.Start })
-				hi := sort.Search(len(toks), func(i int) bool { return toks[i].Start >= seg.End })
-				u.toks = toks[lo:hi]
-				if surfaces != nil {
-					u.surfaces = surfaces[lo:hi]
-				}
-				if words != nil {
-					wlo := sort.Search(len(words), func(i int) bool { return words[i].start >= seg.Start })
-					whi := sort.Search(len(words), func(i int) bool { return words[i].start >= seg.End })
-					u.words = words[wlo:whi]
-				}
-				res.codeUnit(c, u, src, ti, qs, opts)
+				res.codeUnit(c, sx.unitText(seg), src, sx.ti, qs, opts)
 			}
 		}
 	}
@@ -241,6 +224,9 @@ func (res *AutocodeResult) codeUnit(c *compiledCode, u *unitText, src *corpus.So
 		cd.Segment = segID
 		res.Codings = append(res.Codings, cd)
 		res.Counts[c.node.ID]++
+		if !opts.Explain {
+			return
+		}
 		res.Matches = append(res.Matches, Match{Code: c.node.ID, Rule: r.index, Kind: string(r.kind),
 			Source: src.ID, Segment: segID, Start: start, End: end, Words: words})
 	}

@@ -88,6 +88,7 @@ func runAutocode(opts *AutocodeOptions) error {
 		Analyzer: an,
 		Attrs:    func(s *corpus.Source) map[string]string { return corpus.CaseAttrs(s, cases) },
 		Time:     autocodeTime(cbPath, srcs),
+		Explain:  opts.Explain != "",
 	}
 	if autocodeHasQueries(cb) {
 		report, done := progress(opts.IO, "indexing")
