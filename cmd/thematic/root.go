@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +34,9 @@ func oneLine(err error) string {
 type globals struct {
 	Dir string // -C: run as if started in this folder
 	ios *IOStreams
+
+	CPUProfile  string // hidden --cpuprofile
+	stopProfile func()
 }
 
 // project finds the project from -C or the working directory.
@@ -62,6 +67,24 @@ from the working directory, or from -C DIR.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&g.Dir, "dir", "C", "", "run as if thematic was started in `DIR`")
+	root.PersistentFlags().StringVar(&g.CPUProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for performance work)")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.CPUProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.CPUProfile)
+		if err != nil {
+			return err
+		}
+		g.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+		if g.stopProfile != nil {
+			g.stopProfile()
+		}
+	}
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(g))
 	}
