@@ -242,6 +242,21 @@ func TestReanchor(t *testing.T) {
 			quote:   "QQQ",
 			new:     "lorem ipsum QQQ dolor sit amet, lorem ipsum QQQ dolor sit amet",
 			wantOcc: -1},
+		{name: "one side matches at one occurrence, the other side at another: ambiguous",
+			old:     "The first speaker said: we should wait and see what happens next week, she said.",
+			quote:   "wait and see",
+			new:     "The first speaker said: we should wait and see, no. Then: wait and see what happens next week, she said.",
+			wantOcc: -1},
+		{name: "long quote occurring twice, context lost: ambiguous",
+			old:     "Intro. I never felt that the managers understood what the night staff did. Outro.",
+			quote:   "I never felt that the managers understood what the night staff did.",
+			new:     "A: I never felt that the managers understood what the night staff did. B: I never felt that the managers understood what the night staff did.",
+			wantOcc: -1},
+		{name: "white space shared by the prefix and the quote collapses",
+			old:       "It was late. \n We were tired all week, and the week after that. Later: We were tired all week, and the week after that.",
+			quote:     "\n We were tired",
+			new:       "It was late. We were tired all week, and the week after that. Later: We were tired all week, and the week after that.",
+			wantQuote: " We were tired", moved: 1},
 		{name: "coding at the start of the text",
 			old: "Yes. I think so. Yes.", quote: "Yes.", occ: 0,
 			new: "Yes. I really think so. Yes."},
@@ -354,6 +369,29 @@ func TestReanchorRepeatedBlocksFollowTheirNeighbours(t *testing.T) {
 		if want := nth(old, "No.", i) + shift; c.Start != want {
 			t.Errorf("coding %d at %d, want %d", i, c.Start, want)
 		}
+	}
+}
+
+func TestReanchorOrphanDoesNotGuideNeighbours(t *testing.T) {
+	// An orphan's position is from an older text. Found again 32 code points
+	// from its stale position, it must not make the next coding jump 32
+	// code points, onto the next of several identical blocks.
+	block := "Q: Anything else to add?\nA: No.\n"
+	text := "Interview 4, transcribed by R.\n\nI: Thank you for agreeing to take part.\n" + strings.Repeat(block, 10)
+	orphan := Coding{ID: "o", Source: "s1", Start: 0, End: 12, Quote: "I: Thank you",
+		Suffix: " for agreeing to take part.\nQ: A", Code: "c", Coder: "alice", Orphan: true}
+	at := nth(text, "No.", 3)
+	c, err := NewCoding("s1", text, at, at+3, "c", "alice", OriginManual, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := []Coding{orphan, c}
+	moved, orphaned := Reanchor(cs, text)
+	if moved != 1 || orphaned != 0 || cs[0].Start != 32 {
+		t.Fatalf("moved %d, orphaned %d, orphan now at %d", moved, orphaned, cs[0].Start)
+	}
+	if cs[1].Start != at {
+		t.Errorf("unchanged coding moved from %d to %d", at, cs[1].Start)
 	}
 }
 

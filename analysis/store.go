@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -279,14 +280,16 @@ func canonicalOrder(cs []Coding) []int {
 // coding given earlier in cs has it, in which case a new id is derived.
 func uniqueIDs(cs []Coding, keep []int) []string {
 	ids := make([]string, len(keep))
-	taken := make(map[string]struct{}, len(keep))
+	seed := maphash.MakeSeed()
+	taken := make(map[uint64]struct{}, len(keep)) // hashes of ids
 	clash := false
 	for k, i := range keep {
 		ids[k] = cs[i].ID
-		if _, dup := taken[ids[k]]; dup {
-			clash = true
+		h := maphash.String(seed, ids[k])
+		if _, dup := taken[h]; dup {
+			clash = true // or two ids share a hash: the slow path sorts it out
 		}
-		taken[ids[k]] = struct{}{}
+		taken[h] = struct{}{}
 	}
 	if !clash {
 		return ids
@@ -484,10 +487,35 @@ var fieldNames = []string{"id", "source", "start", "end", "quote", "prefix", "su
 	"code", "coder", "origin", "segment", "time", "memo", "orphan"}
 
 func fieldBit(name string) uint16 {
-	for i, n := range fieldNames {
-		if n == name {
-			return 1 << i
-		}
+	switch name {
+	case "id":
+		return fID
+	case "source":
+		return fSource
+	case "start":
+		return fStart
+	case "end":
+		return fEnd
+	case "quote":
+		return fQuote
+	case "prefix":
+		return fPrefix
+	case "suffix":
+		return fSuffix
+	case "code":
+		return fCode
+	case "coder":
+		return fCoder
+	case "origin":
+		return fOrigin
+	case "segment":
+		return fSegment
+	case "time":
+		return fTime
+	case "memo":
+		return fMemo
+	case "orphan":
+		return fOrphan
 	}
 	return 0
 }
@@ -502,20 +530,18 @@ func parseCodings(data []byte, file, coder string) ([]Coding, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	if !utf8.Valid(data) {
-		return nil, invalidUTF8(data, file)
-	}
 	// The codings' strings point into the file's bytes, which are never
 	// written to again: one allocation for all of them.
 	text := unsafe.String(unsafe.SliceData(data), len(data))
 
+	// Split at line ends into one chunk per core (for files over 1 MB).
 	const minChunk = 1 << 20
 	chunks := max(1, min(runtime.GOMAXPROCS(0), len(text)/minChunk))
 	type part struct {
 		text      string
 		firstLine int // 1-based line number of the chunk's first line
-		out       []Coding
-		lines     []int32 // line number of each coding
+		n         int // codings parsed
+		valid     bool
 		err       *errs.InputError
 	}
 	parts := make([]part, 0, chunks)
@@ -535,40 +561,70 @@ func parseCodings(data []byte, file, coder string) ([]Coding, error) {
 		parts = append(parts, p)
 		from = to
 	}
+	// Each line holds at most one coding: allocate for all lines at once and
+	// let each chunk fill its own window.
+	out := make([]Coding, line)
+	lines := make([]int32, line)
 	var wg sync.WaitGroup
 	for k := range parts {
 		p := &parts[k]
 		wg.Go(func() {
-			n := strings.Count(p.text, "\n") + 1
-			p.out = make([]Coding, 0, n)
-			p.lines = make([]int32, 0, n)
-			p.err = parseChunk(p.text, p.firstLine, file, coder, &p.out, &p.lines)
+			// A chunk ends at a line end, which no multi-byte UTF-8
+			// sequence spans, so each chunk can be checked alone.
+			if p.valid = utf8.ValidString(p.text); p.valid {
+				first := p.firstLine - 1
+				p.n, p.err = parseChunk(p.text, p.firstLine, file, coder, out[first:], lines[first:])
+			}
 		})
 	}
 	wg.Wait()
-	total := 0
+	n := 0
 	for _, p := range parts {
+		if !p.valid {
+			return nil, invalidUTF8(data, file)
+		}
 		if p.err != nil {
 			return nil, p.err
 		}
-		total += len(p.out)
-	}
-	out, lines := parts[0].out, parts[0].lines
-	if len(parts) > 1 {
-		out, lines = make([]Coding, 0, total), make([]int32, 0, total)
-		for _, p := range parts {
-			out = append(out, p.out...)
-			lines = append(lines, p.lines...)
+		// Close the gaps blank lines left.
+		first := p.firstLine - 1
+		if first != n {
+			copy(out[n:], out[first:first+p.n])
+			copy(lines[n:], lines[first:first+p.n])
 		}
+		n += p.n
 	}
+	clear(out[n:])
+	out, lines = out[:n:n], lines[:n]
 	if err := checkUniqueIDs(out, lines, file); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// checkUniqueIDs reports the first id used twice, naming both lines.
+// checkUniqueIDs reports the first id used twice, naming both lines. It
+// keys a map by a 64-bit hash of each id, which is several times cheaper
+// than keying it by the strings, and compares the strings on a hit.
 func checkUniqueIDs(cs []Coding, lines []int32, file string) error {
+	seed := maphash.MakeSeed()
+	seen := make(map[uint64]int32, len(cs)) // hash -> index into cs
+	for i := range cs {
+		h := maphash.String(seed, cs[i].ID)
+		j, hit := seen[h]
+		if !hit {
+			seen[h] = int32(i)
+			continue
+		}
+		if cs[j].ID != cs[i].ID {
+			return checkUniqueIDsSlow(cs, lines, file) // two ids share a hash
+		}
+		return errs.New(file, int(lines[i]), 0,
+			"id %q is already used on line %d; if a merge kept two versions of one coding, delete one of the lines", cs[i].ID, lines[j])
+	}
+	return nil
+}
+
+func checkUniqueIDsSlow(cs []Coding, lines []int32, file string) error {
 	seen := make(map[string]int32, len(cs))
 	for i := range cs {
 		if first, dup := seen[cs[i].ID]; dup {
@@ -595,9 +651,11 @@ func invalidUTF8(data []byte, file string) error {
 }
 
 // parseChunk parses the lines of text, the first of which is line first of
-// the file, appending codings to *out and their line numbers to *lines.
-func parseChunk(text string, first int, file, coder string, out *[]Coding, lines *[]int32) *errs.InputError {
+// the file, into out and their line numbers into lines, and returns how many
+// codings it found. out and lines have room for every line.
+func parseChunk(text string, first int, file, coder string, out []Coding, lines []int32) (int, *errs.InputError) {
 	p := lineParser{file: file, coder: coder, line: first}
+	n := 0
 	for len(text) > 0 {
 		ln := text
 		if nl := strings.IndexByte(text, '\n'); nl >= 0 {
@@ -605,26 +663,24 @@ func parseChunk(text string, first int, file, coder string, out *[]Coding, lines
 		} else {
 			text = ""
 		}
-		*out = append(*out, Coding{})
-		c := &(*out)[len(*out)-1]
-		blank, err := p.parseLine(ln, c)
+		blank, err := p.parseLine(ln, &out[n])
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if blank {
-			*out = (*out)[:len(*out)-1]
-		} else {
-			*lines = append(*lines, int32(p.line))
+		if !blank {
+			lines[n] = int32(p.line)
+			n++
 		}
 		p.line++
 	}
-	return nil
+	return n, nil
 }
 
 type lineParser struct {
 	file, coder string
 	line        int
 	ln          string
+	arena       []byte // unescaped strings; bytes below len(arena) are never written again
 }
 
 // errAt is an error at byte i of the current line.
@@ -640,6 +696,28 @@ func (p *lineParser) what(i int) string {
 	}
 	r, _ := utf8.DecodeRuneInString(p.ln[i:])
 	return strconv.QuoteRune(r)
+}
+
+// plainRun returns the index of the first byte at or after j in s that ends
+// a plain run inside a JSON string: a quote, a backslash or a control
+// character; len(s) if there is none. It tests eight bytes at a time.
+func plainRun(s string, j int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; j+8 <= len(s); j += 8 {
+		w := s[j : j+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q, b := x^(ones*'"'), x^(ones*'\\')
+		// A byte of q or b is zero where x has a quote or a backslash; a byte
+		// of x below 0x20 is a control character.
+		if ((q-ones)&^q|(b-ones)&^b|(x-ones*0x20)&^x)&highs != 0 {
+			break
+		}
+	}
+	for j < len(s) && s[j] != '"' && s[j] != '\\' && s[j] >= 0x20 {
+		j++
+	}
+	return j
 }
 
 func skipSpace(s string, i int) int {
@@ -827,16 +905,19 @@ func (p *lineParser) offset(ln string, i int, key string) (int, int, *errs.Input
 
 // str parses the JSON string starting at the quote at byte i and returns it
 // and the byte after its closing quote. A string without escapes is a slice
-// of the line, not a copy.
+// of the line, not a copy; one with escapes is unescaped into the arena.
 func (p *lineParser) str(ln string, i int) (string, int, *errs.InputError) {
-	j := i + 1
-	for j < len(ln) && ln[j] != '"' && ln[j] != '\\' && ln[j] >= 0x20 {
-		j++
-	}
+	j := plainRun(ln, i+1)
 	if j < len(ln) && ln[j] == '"' {
 		return ln[i+1 : j], j + 1, nil
 	}
-	buf := []byte(ln[i+1 : j])
+	// Unescaping never lengthens a string, so the rest of the line is room
+	// enough and buf is never moved by append.
+	if cap(p.arena)-len(p.arena) < len(ln)-i {
+		p.arena = make([]byte, 0, max(64<<10, len(ln)-i))
+	}
+	base := len(p.arena)
+	buf := append(p.arena, ln[i+1:j]...)
 	for {
 		if j >= len(ln) {
 			return "", 0, p.errAt(i, "string is not closed; the line may have been cut short by a crash or a bad merge")
@@ -844,12 +925,14 @@ func (p *lineParser) str(ln string, i int) (string, int, *errs.InputError) {
 		c := ln[j]
 		switch {
 		case c == '"':
-			return string(buf), j + 1, nil
+			p.arena = buf
+			return unsafe.String(unsafe.SliceData(buf[base:]), len(buf)-base), j + 1, nil
 		case c < 0x20:
 			return "", 0, p.errAt(j, "control character %q inside a string; write it as an escape such as \\n or \\t", rune(c))
 		case c != '\\':
-			buf = append(buf, c)
-			j++
+			k := plainRun(ln, j+1)
+			buf = append(buf, ln[j:k]...)
+			j = k
 			continue
 		}
 		if j+1 >= len(ln) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -412,6 +413,59 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestLoadLargeFile reads a file big enough to be split and parsed on
+// several cores, with blank lines in every part, and checks that codings come
+// back in order and that errors name the right lines.
+func TestLoadLargeFile(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var sb strings.Builder
+	line := 0
+	var want []string
+	for sb.Len() < 3_500_000 {
+		line++
+		if line%7 == 0 {
+			sb.WriteString("  \n")
+			continue
+		}
+		id := fmt.Sprintf("id%06d", line)
+		want = append(want, id)
+		sb.WriteString(strings.Replace(goodLine, `"a1"`, `"`+id+`"`, 1) + "\n")
+	}
+	s := newStore(t)
+	os.MkdirAll(s.Dir, 0o755)
+	path := filepath.Join(s.Dir, "alice.jsonl")
+	os.WriteFile(path, []byte(sb.String()), 0o644)
+	cs, err := s.Load("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != len(want) {
+		t.Fatalf("%d codings, want %d", len(cs), len(want))
+	}
+	for i, c := range cs {
+		if c.ID != want[i] {
+			t.Fatalf("coding %d has id %s, want %s", i, c.ID, want[i])
+		}
+	}
+	// The second line's coding again, at the end of the file.
+	dup := strings.Replace(goodLine, `"a1"`, `"id000002"`, 1)
+	os.WriteFile(path, []byte(sb.String()+dup+"\n"), 0o644)
+	_, err = s.Load("alice")
+	wantMsg := fmt.Sprintf(`codings/alice.jsonl:%d: id "id000002" is already used on line 2;`, line+1)
+	if err == nil || !strings.HasPrefix(filepath.ToSlash(err.Error()), wantMsg) {
+		t.Errorf("err = %v, want %s...", err, wantMsg)
+	}
+	// A broken line far into the file.
+	broken := sb.String()[:len(sb.String())/3*2]
+	brokenLine := strings.Count(broken, "\n") + 1
+	os.WriteFile(path, []byte(broken+"{oops\n"+sb.String()[len(broken):]), 0o644)
+	_, err = s.Load("alice")
+	var ie *errs.InputError
+	if !errors.As(err, &ie) || ie.Line != brokenLine {
+		t.Errorf("err = %v, want one on line %d", err, brokenLine)
+	}
+}
+
 // TestConcurrentUpdates runs updates from many goroutines, each under the
 // project lock as the command line takes it; none may be lost.
 func TestConcurrentUpdates(t *testing.T) {
@@ -517,6 +571,30 @@ func TestAppendCodingMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestPlainRun(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	bytesOf := []byte{'a', ' ', '"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xa2, 0xdc, 0xff, '!', ']', '#'}
+	for range 5000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			if rng.IntN(4) == 0 {
+				b[i] = bytesOf[rng.IntN(len(bytesOf))]
+			} else {
+				b[i] = 'x'
+			}
+		}
+		s := string(b)
+		from := rng.IntN(len(s) + 1)
+		want := from
+		for want < len(s) && s[want] != '"' && s[want] != '\\' && s[want] >= 0x20 {
+			want++
+		}
+		if got := plainRun(s, from); got != want {
+			t.Fatalf("plainRun(%q, %d) = %d, want %d", s, from, got, want)
+		}
+	}
+}
+
 // FuzzLoad feeds the parser arbitrary files. It must never panic; an error
 // must be an InputError naming the file and a line that exists; and whatever
 // it accepts must be exactly what encoding/json reads from each line, and
@@ -587,14 +665,14 @@ func FuzzLoad(f *testing.F) {
 // ---- benchmarks ----
 
 var (
-	bigOnce  sync.Once
-	bigCS    []Coding
-	bigBytes []byte
+	bigOnce   sync.Once
+	bigSorted []Coding // 1M codings as Load returns them
+	bigBytes  []byte   // their file
 )
 
 // bigCodings makes 1M codings like real ones: 200 sources, 40 codes, quotes
 // of 20 to 300 characters of text with some accents, quotes and line
-// breaks, and the 32-character context on each side.
+// breaks, and 32 characters of context on each side.
 func bigCodings(b *testing.B) ([]Coding, []byte) {
 	bigOnce.Do(func() {
 		rng := rand.New(rand.NewPCG(7, 8))
@@ -611,7 +689,7 @@ func bigCodings(b *testing.B) ([]Coding, []byte) {
 		}
 		x := NewTextIndex(sb.String())
 		t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-		bigCS = make([]Coding, 0, 1_000_000)
+		cs := make([]Coding, 0, 1_000_000)
 		for i := range 1_000_000 {
 			start := rng.IntN(x.Len() - 400)
 			c, err := x.NewCoding(fmt.Sprintf("interview-%03d", rng.IntN(200)), start, start+20+rng.IntN(280),
@@ -619,18 +697,26 @@ func bigCodings(b *testing.B) ([]Coding, []byte) {
 			if err != nil {
 				panic(err)
 			}
-			bigCS = append(bigCS, c)
+			cs = append(cs, c)
 		}
 		var buf bytes.Buffer
-		writeCodings(&buf, bigCS)
+		buf.Grow(500 << 20)
+		writeCodings(&buf, cs)
 		bigBytes = buf.Bytes()
+		var err error
+		if bigSorted, err = parseCodings(bigBytes, "f", "alice"); err != nil {
+			panic(err)
+		}
 	})
-	return bigCS, bigBytes
+	return bigSorted, bigBytes
 }
 
+// BenchmarkSave1M is the common write: load 1M codings, add one, save.
 func BenchmarkSave1M(b *testing.B) {
 	cs, data := bigCodings(b)
 	s := Store{Dir: b.TempDir()}
+	c, _ := NewCoding("interview-007", "some new words", 5, 8, "code-01", "alice", OriginManual, time.Now())
+	cs = append(cs[:len(cs):len(cs)], c)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for b.Loop() {
@@ -656,8 +742,8 @@ func BenchmarkLoad1M(b *testing.B) {
 	}
 }
 
-// The parts of Save and Load, each on the same 1M codings in memory, against
-// encoding/json doing the same work.
+// BenchmarkCodec1M times the parts of Save and Load on the same 1M codings
+// in memory, against encoding/json doing the same work.
 func BenchmarkCodec1M(b *testing.B) {
 	cs, data := bigCodings(b)
 	b.Run("encode/hand", func(b *testing.B) {
@@ -681,25 +767,22 @@ func BenchmarkCodec1M(b *testing.B) {
 			}
 		}
 	})
-	b.Run("sort+dedupe+ids", func(b *testing.B) {
+	b.Run("order+ids/sorted", func(b *testing.B) {
 		for b.Loop() {
 			uniqueIDs(cs, canonicalOrder(cs))
+		}
+	})
+	b.Run("order+ids/shuffled", func(b *testing.B) {
+		shuffled := append([]Coding(nil), cs...)
+		rand.New(rand.NewPCG(9, 9)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		for b.Loop() {
+			uniqueIDs(shuffled, canonicalOrder(shuffled))
 		}
 	})
 	b.Run("decode/hand", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
 			if _, err := parseCodings(data, "f", "alice"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("decode/hand_1core", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		for b.Loop() {
-			var out []Coding
-			var lines []int32
-			if err := parseChunk(string(data), 1, "f", "alice", &out, &lines); err != nil {
 				b.Fatal(err)
 			}
 		}

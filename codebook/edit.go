@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/thematic-qda/thematic/internal/errs"
@@ -37,6 +36,7 @@ type Editor struct {
 	finalNL bool
 	lines   []string // without line ends
 	cb      *Codebook
+	probs   []*errs.InputError // problems of cb
 	next    map[*yaml.Node]int // 1-based line of the node after each node's subtree; 0: none
 	changed bool
 }
@@ -67,15 +67,17 @@ func newEditor(path string, data []byte, exists bool) (*Editor, error) {
 	if exists {
 		e.orig = data
 	}
-	if _, probs := Parse(path, data); len(probs) > 0 {
+	cb, probs := Parse(path, data)
+	if len(probs) > 0 {
 		return nil, probs[0]
 	}
 	if err := e.load(data); err != nil {
 		return nil, err
 	}
-	if err := e.reparse(); err != nil {
-		return nil, err
+	if e.bom || e.crlf {
+		return e, e.reparse() // positions are the same, but parse what is edited
 	}
+	e.setCB(cb, nil)
 	return e, nil
 }
 
@@ -158,28 +160,33 @@ func (e *Editor) reparse() error {
 	if perr != nil {
 		return fmt.Errorf("internal error: an edit made the YAML unreadable (%v)", perr)
 	}
-	e.cb, _ = parseDoc(e.path, doc)
-	e.next = map[*yaml.Node]int{}
-	if doc == nil {
-		return nil
-	}
-	var flat []*yaml.Node
-	end := map[*yaml.Node]int{}
-	var walk func(y *yaml.Node)
-	walk = func(y *yaml.Node) {
-		flat = append(flat, y)
-		for _, c := range y.Content {
-			walk(c)
-		}
-		end[y] = len(flat)
-	}
-	walk(doc)
-	for y, i := range end {
-		if i < len(flat) {
-			e.next[y] = flat[i].Line
-		}
-	}
+	e.setCB(parseDoc(e.path, doc))
 	return nil
+}
+
+// setCB makes cb, with its problems, the current codebook and indexes its
+// YAML tree.
+func (e *Editor) setCB(cb *Codebook, probs []*errs.InputError) {
+	e.cb, e.probs = cb, probs
+	e.next = map[*yaml.Node]int{}
+	doc := cb.doc
+	if doc == nil {
+		return
+	}
+	// The node after a node's subtree is its next sibling, or for a last
+	// child whatever follows its parent.
+	var walk func(y *yaml.Node, after int)
+	walk = func(y *yaml.Node, after int) {
+		e.next[y] = after
+		for i, c := range y.Content {
+			a := after
+			if i+1 < len(y.Content) {
+				a = y.Content[i+1].Line
+			}
+			walk(c, a)
+		}
+	}
+	walk(doc, 0)
 }
 
 // node finds a node by id for an edit, suggesting a close id when none has it.
@@ -196,448 +203,6 @@ func (e *Editor) node(id string) (*Node, error) {
 		msg += "; did you mean " + quote(c) + "?"
 	}
 	return nil, errs.New(e.path, 0, 0, "%s", msg)
-}
-
-// root returns the top mapping of the file, or nil when there is none.
-func (e *Editor) root() *yaml.Node {
-	if e.cb.doc == nil || len(e.cb.doc.Content) == 0 || e.cb.doc.Content[0].Kind != yaml.MappingNode {
-		return nil
-	}
-	return e.cb.doc.Content[0]
-}
-
-// mappingOf returns the mapping of the node with id, or the top mapping for "".
-func (e *Editor) mappingOf(id string) *yaml.Node {
-	if id == "" {
-		return e.root()
-	}
-	if n := e.cb.Node(id); n != nil {
-		return n.y
-	}
-	return nil
-}
-
-// ensureBlock rewrites in block style whatever flow-style collections
-// ({...}, [...]) lie on the way to the node with id (the top for "").
-func (e *Editor) ensureBlock(id string) error {
-	for range 10 {
-		if r := e.root(); r != nil && isFlow(r) && len(r.Content) == 0 {
-			// "{}": an empty codebook; drop it so the themes can be written.
-			row := r.Line - 1
-			rest := strings.TrimSpace(strings.TrimSpace(e.lines[row])[min(2, len(strings.TrimSpace(e.lines[row]))):])
-			if !strings.HasPrefix(strings.TrimSpace(e.lines[row]), "{}") || rest != "" && !strings.HasPrefix(rest, "#") {
-				return e.layoutError(r)
-			}
-			e.replace(row, row+1, nil)
-			if rest != "" {
-				e.replace(row, row, []string{rest})
-			}
-			if err := e.reparse(); err != nil {
-				return err
-			}
-			continue
-		}
-		if r := e.root(); r != nil {
-			_, th := lookup(r, "themes")
-			if isFlow(r) || isFlow(th) && len(th.Content) > 0 {
-				if err := e.rerenderDoc(); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		if id == "" {
-			return nil
-		}
-		n := e.cb.Node(id)
-		if n == nil {
-			return fmt.Errorf("internal error: %q went missing during an edit", id)
-		}
-		var flowing *Node
-		for _, m := range n.Path() {
-			if flowAt(m.y) {
-				flowing = m
-				break
-			}
-		}
-		if flowing == nil {
-			return nil
-		}
-		if err := e.rerenderItem(flowing); err != nil {
-			return err
-		}
-	}
-	return errs.New(e.path, 0, 0, "cannot edit the codebook automatically (unusual YAML layout); make this change by hand")
-}
-
-// rerenderDoc writes the whole document again in block style.
-func (e *Editor) rerenderDoc() error {
-	r := e.root()
-	r.Style &^= yaml.FlowStyle
-	if _, th := lookup(r, "themes"); th != nil {
-		th.Style &^= yaml.FlowStyle
-		for _, it := range th.Content {
-			if it.Kind == yaml.MappingNode {
-				clearFlow(it)
-			}
-		}
-	}
-	lines, err := e.encode(e.cb.doc)
-	if err != nil {
-		return err
-	}
-	e.lines = lines
-	return e.reparse()
-}
-
-// rerenderItem writes node n's item again in block style.
-func (e *Editor) rerenderItem(n *Node) error {
-	s, err := e.itemSpan(n.y)
-	if err != nil {
-		return err
-	}
-	clearFlow(n.y)
-	n.y.HeadComment = "" // the comment lines above stay where they are
-	if len(n.y.Content) > 0 {
-		n.y.Content[0].HeadComment = ""
-	}
-	lines, err := e.renderItem(n.y)
-	if err != nil {
-		return err
-	}
-	e.replace(s.start, s.end+1, shift(lines, s.col))
-	return e.reparse()
-}
-
-// appendItems adds items (each as lines with its dash at column 0) at the
-// end of the list under key in the node with id ("" for the top), making
-// the list when there is none.
-func (e *Editor) appendItems(id, key string, items [][]string) error {
-	if err := e.ensureBlock(id); err != nil {
-		return err
-	}
-	lay := e.layout()
-	m := e.mappingOf(id)
-	if m == nil {
-		if id != "" {
-			return fmt.Errorf("internal error: %q went missing during an edit", id)
-		}
-		// No top mapping: an empty file, or only comments.
-		block := []string{key + ":"}
-		for _, it := range items {
-			block = append(block, shift(it, lay.seqOff)...)
-		}
-		e.lines = append(e.lines, block...)
-		return e.reparse()
-	}
-	k, v := lookup(m, key)
-	switch {
-	case k == nil:
-		if len(m.Content) < 2 {
-			return e.layoutError(m)
-		}
-		ps, err := e.pairSpan(m.Content[len(m.Content)-2], m.Content[len(m.Content)-1])
-		if err != nil {
-			return err
-		}
-		block := []string{strings.Repeat(" ", ps.col) + key + ":"}
-		for _, it := range items {
-			block = append(block, shift(it, ps.col+lay.seqOff)...)
-		}
-		e.replace(ps.end+1, ps.end+1, block)
-	case isNull(v) || v.Kind == yaml.SequenceNode && len(v.Content) == 0:
-		ps, err := e.pairSpan(k, v)
-		if err != nil {
-			return err
-		}
-		head := e.lines[ps.start][:ps.col] + k.Value + ":"
-		if c := strings.TrimSpace(k.LineComment + " " + v.LineComment); c != "" {
-			head += " " + c
-		}
-		block := []string{head}
-		for l := ps.start + 1; l <= ps.end; l++ {
-			if isComment(e.lines[l]) {
-				block = append(block, e.lines[l])
-			}
-		}
-		for _, it := range items {
-			block = append(block, shift(it, ps.col+lay.seqOff)...)
-		}
-		e.replace(ps.start, ps.end+1, block)
-	case v.Kind == yaml.SequenceNode && !isFlow(v):
-		last := v.Content[len(v.Content)-1]
-		ls, err := e.itemSpan(last)
-		if err != nil {
-			return err
-		}
-		sep := len(v.Content) > 1 && ls.head > 0 && isBlank(e.lines[ls.head-1])
-		var block []string
-		for _, it := range items {
-			if sep {
-				block = append(block, "")
-			}
-			block = append(block, shift(it, ls.col)...)
-		}
-		e.replace(ls.end+1, ls.end+1, block)
-	default:
-		return e.layoutError(v)
-	}
-	return e.reparse()
-}
-
-// cutItem removes the node with id from its list and returns its lines
-// (with the comments directly above it), its dash moved to column 0. A list
-// left empty goes too.
-func (e *Editor) cutItem(id string) ([]string, error) {
-	if err := e.ensureBlock(id); err != nil {
-		return nil, err
-	}
-	n := e.cb.Node(id)
-	pm := e.root()
-	if n.Parent != nil {
-		pm = n.Parent.y
-	}
-	k, seq := container(pm, n.y)
-	if seq == nil {
-		return nil, e.layoutError(n.y)
-	}
-	s, err := e.itemSpan(n.y)
-	if err != nil {
-		return nil, err
-	}
-	block := shift(e.lines[s.head:s.end+1], -s.col)
-	if len(seq.Content) > 1 {
-		e.remove(s.head, s.end+1)
-		// The first item gone, a blank line that parted it from the next
-		// would now part the list from its key.
-		if seq.Content[0] == n.y && s.head < len(e.lines) && s.head > 0 && isBlank(e.lines[s.head]) && !isBlank(e.lines[s.head-1]) {
-			e.replace(s.head, s.head+1, nil)
-		}
-		return block, e.reparse()
-	}
-	ps, err := e.pairSpan(k, seq)
-	if err != nil {
-		return nil, err
-	}
-	pre := e.lines[ps.start][:ps.col]
-	if strings.TrimSpace(pre) == "" {
-		e.remove(ps.head, ps.end+1)
-	} else { // the key starts an item ("- codes:"): keep the line
-		e.replace(ps.start, ps.end+1, []string{pre + k.Value + ": []"})
-	}
-	return block, e.reparse()
-}
-
-// setValue sets key to val in the node with id, keeping the key's place and
-// its line comment; a new key goes first (first) or last in the node.
-func (e *Editor) setValue(id, keyName string, val *yaml.Node, first bool) error {
-	if err := e.ensureBlock(id); err != nil {
-		return err
-	}
-	m := e.mappingOf(id)
-	k, v := lookup(m, keyName)
-	if k != nil {
-		ps, err := e.pairSpan(k, v)
-		if err != nil {
-			return err
-		}
-		if val.Kind == yaml.ScalarNode && v.Kind == yaml.ScalarNode && val.Style == 0 {
-			val.Style = v.Style & (yaml.SingleQuotedStyle | yaml.DoubleQuotedStyle)
-		}
-		if val.LineComment == "" {
-			val.LineComment = v.LineComment
-		}
-		lines, err := e.encode(mapOf(key(keyName), val))
-		if err != nil {
-			return err
-		}
-		out := append([]string{e.lines[ps.start][:ps.col] + lines[0]}, shift(lines[1:], ps.col)...)
-		e.replace(ps.start, ps.end+1, out)
-		return e.reparse()
-	}
-	lines, err := e.encode(mapOf(key(keyName), val))
-	if err != nil {
-		return err
-	}
-	if len(m.Content) < 2 {
-		return e.layoutError(m)
-	}
-	if first {
-		fk := m.Content[0]
-		row := fk.Line - 1
-		pre, ok := asciiPrefix(e.lines[row], fk.Column)
-		if !ok {
-			return e.layoutError(fk)
-		}
-		out := append([]string{pre + lines[0]}, shift(lines[1:], len(pre))...)
-		out = append(out, strings.Repeat(" ", len(pre))+e.lines[row][len(pre):])
-		e.replace(row, row+1, out)
-		return e.reparse()
-	}
-	ps, err := e.pairSpan(m.Content[len(m.Content)-2], m.Content[len(m.Content)-1])
-	if err != nil {
-		return err
-	}
-	e.replace(ps.end+1, ps.end+1, shift(lines, ps.col))
-	return e.reparse()
-}
-
-// baseID is the id a node has, or would have were its name unique.
-func baseID(n *Node) string {
-	if n.idGiven {
-		return n.ID
-	}
-	if b := slug(n.Name); b != "" {
-		return b
-	}
-	return n.Level
-}
-
-// pin writes into the file the made ids of the nodes with the given ids and
-// of every node whose made id depends on other nodes (it has a suffix such
-// as "-2", or shares its name with another node), so that moving, renaming
-// or removing nodes cannot change any id. Other made ids follow only from
-// their own node's name and stay as they are.
-func (e *Editor) pin(ids ...string) error {
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-	}
-	uses := map[string]int{}
-	all := e.cb.Codes()
-	for _, n := range all {
-		uses[baseID(n)]++
-	}
-	var list []string
-	for _, n := range all {
-		if !n.idGiven && (want[n.ID] || n.ID != baseID(n) || uses[baseID(n)] > 1) {
-			list = append(list, n.ID)
-		}
-	}
-	for _, id := range list {
-		if err := e.setValue(id, "id", str(id), true); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// expect says what an edit should change; check compares the codebooks
-// before and after against it.
-type expect struct {
-	renamed map[string]string // old id -> new id
-	removed map[string]bool   // ids that go
-	added   map[string]placed // new ids
-	moved   map[string]string // id -> new parent id ("" for the top)
-	changed map[string]bool   // ids whose content changes
-	extra   func(cur *Codebook) error
-}
-
-type placed struct{ parent, name string }
-
-func parentID(n *Node) string {
-	if n.Parent == nil {
-		return ""
-	}
-	return n.Parent.ID
-}
-
-func (x expect) check(old, cur *Codebook) error {
-	tr := func(id string) string {
-		if r, ok := x.renamed[id]; ok {
-			return r
-		}
-		return id
-	}
-	seen := map[string]bool{}
-	for _, o := range old.Codes() {
-		if x.removed[o.ID] {
-			if cur.Node(o.ID) != nil {
-				return fmt.Errorf("%q is still there", o.ID)
-			}
-			continue
-		}
-		id := tr(o.ID)
-		seen[id] = true
-		c := cur.Node(id)
-		if c == nil {
-			return fmt.Errorf("%q went missing", id)
-		}
-		if !x.changed[id] && fingerprint(o) != fingerprint(c) {
-			return fmt.Errorf("%q changed", id)
-		}
-		want := ""
-		if o.Parent != nil {
-			want = tr(o.Parent.ID)
-		}
-		if p, ok := x.moved[id]; ok {
-			want = p
-		}
-		if got := parentID(c); got != want {
-			return fmt.Errorf("%q is under %q, not %q", id, got, want)
-		}
-	}
-	for _, c := range cur.Codes() {
-		if seen[c.ID] {
-			continue
-		}
-		a, ok := x.added[c.ID]
-		if !ok {
-			return fmt.Errorf("%q appeared", c.ID)
-		}
-		if parentID(c) != a.parent || c.Name != a.name {
-			return fmt.Errorf("%q was added as %q under %q", c.ID, c.Name, parentID(c))
-		}
-		delete(x.added, c.ID)
-	}
-	for id := range x.added {
-		return fmt.Errorf("%q was not added", id)
-	}
-	if x.extra != nil {
-		return x.extra(cur)
-	}
-	return nil
-}
-
-// fingerprint sums up what a node says, apart from its id and place.
-func fingerprint(n *Node) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%q %q %q %q %q %q %q|%q %q %q|", n.Name, n.Definition, n.WhenToUse, n.WhenNotToUse,
-		n.Examples, n.Colour, n.Memo, n.own.unit, n.own.speakers, n.own.kinds)
-	keys := make([]string, 0, len(n.own.attrs))
-	for k := range n.own.attrs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%q=%q ", k, n.own.attrs[k])
-	}
-	for _, r := range n.Rules {
-		b.WriteString("|" + r.String())
-	}
-	return b.String()
-}
-
-// transact runs an edit and keeps it only when the result parses without
-// problems and matches x.
-func (e *Editor) transact(what string, x expect, edit func() error) error {
-	lines, cb, next := slices.Clone(e.lines), e.cb, e.next
-	undo := func() { e.lines, e.cb, e.next = lines, cb, next }
-	if err := edit(); err != nil {
-		undo()
-		return err
-	}
-	cur, probs := Parse(e.path, []byte(e.text()))
-	if len(probs) > 0 {
-		undo()
-		return fmt.Errorf("%s: %s would leave a problem in the codebook (%s); nothing was changed", e.path, what, probs[0].Msg)
-	}
-	if err := x.check(cb, cur); err != nil {
-		undo()
-		return fmt.Errorf("%s: internal error: %s went wrong (%v); nothing was changed", e.path, what, err)
-	}
-	e.changed = true
-	return nil
 }
 
 // cleanName checks a name given for a node.

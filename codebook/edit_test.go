@@ -95,6 +95,15 @@ func TestEditGolden(t *testing.T) {
 		{golden: "collide-rename", in: "collide", changes: map[string]string{}, edit: func(e *Editor) (map[string]string, error) {
 			return e.Rename("trust", "Trust in managers", "")
 		}},
+		{golden: "move-with-comment", in: "study", edit: func(e *Editor) (map[string]string, error) {
+			return nil, e.Move("uncategorised", "support")
+		}},
+		{golden: "lonedash-addcode", in: "lonedash", edit: func(e *Editor) (map[string]string, error) {
+			return nil, ignoreID(e.AddCode("lone-dash", "B", "", ""))
+		}},
+		{golden: "lonedash-move", in: "lonedash", edit: func(e *Editor) (map[string]string, error) {
+			return nil, e.Move("a", "other")
+		}},
 		{golden: "collide-move", in: "collide", edit: func(e *Editor) (map[string]string, error) {
 			return nil, e.Move("family", "work")
 		}},
@@ -237,7 +246,10 @@ func TestEditErrors(t *testing.T) {
 			`"on-call" holds too many levels to go under "supervision"`},
 		{"theme with sub-themes under a theme", func(e *Editor) error { return e.Move("role", "support") },
 			`"role" has sub-themes, so it cannot become a sub-theme`},
-		{"move onto a name", func(e *Editor) error { _, err := e.AddCode("lived-experience", "Training", "", ""); return errors.Join(err, e.Move("training", "lived-experience")) },
+		{"move onto a name", func(e *Editor) error {
+			_, err := e.AddCode("lived-experience", "Training", "", "")
+			return errors.Join(err, e.Move("training", "lived-experience"))
+		},
 			`there is already a code named "Training" under "Lived experience"`},
 		{"rename to a taken name", func(e *Editor) error { _, err := e.Rename("supervision", "TRAINING", ""); return err },
 			`there is already a code named "Training"`},

@@ -106,7 +106,7 @@ var (
 		"note": `did you mean "memo"?`, "notes": `did you mean "memo"?`, "comment": `did you mean "memo"?`,
 		"role": `did you mean "speakers"?`, "roles": `did you mean "speakers"?`, "attributes": `did you mean "attrs"?`,
 		"sources": `did you mean "kinds"?`, "source_kinds": `did you mean "kinds"?`,
-		"themes": "themes sit only at the top of the codebook; use subthemes: or codes: here",
+		"themes":   "themes sit only at the top of the codebook; use subthemes: or codes: here",
 		"keywords": "give keywords as a rule: rules: [{words: [...]}]",
 	}
 	nearKeys  = []string{"terms", "within", "ordered"}

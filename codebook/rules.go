@@ -236,12 +236,12 @@ func (p *parser) regex(r *Rule, v *yaml.Node) bool {
 		p.errorf(v, "empty regex; it would match everywhere")
 		return false
 	}
-	if _, err := regexp.Compile(src); err != nil {
-		p.errorf(v, "regex does not compile: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
-		return false
-	}
 	re, err := regexp.Compile("(?i)" + src)
 	if err != nil {
+		// Compile the pattern as written for a message that quotes it so.
+		if _, e2 := regexp.Compile(src); e2 != nil {
+			err = e2
+		}
 		p.errorf(v, "regex does not compile: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		return false
 	}

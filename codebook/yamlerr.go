@@ -90,8 +90,9 @@ var (
 	unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
 )
 
-// maxRefine bounds the lines tried when looking for the line of a syntax error.
-const maxRefine = 200
+// scanLines is how many lines refineLine tries one by one before it
+// bisects.
+const scanLines = 50
 
 // syntaxError turns a yaml.v3 error into an InputError with the line of the
 // problem. yaml.v3 gives the line where the enclosing construct starts, 0- or
@@ -125,15 +126,45 @@ func syntaxError(file string, data []byte, err error) *errs.InputError {
 		// when the construct starts on line 1.
 		from = 1
 	}
-	for k := from; k <= len(lines) && k < from+maxRefine; k++ {
-		prefix := bytes.Join(lines[:k], nil)
+	line = refineLine(lines, msg, from, line)
+	// yaml.v3 may name the line after the last when the file ends early.
+	last := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		last++
+	}
+	line = max(min(line, last), 1)
+	return errs.New(file, line, 0, "YAML syntax: %s%s", msg, syntaxHint(msg, lines, line))
+}
+
+// refineLine returns the first line k >= from such that the text up to and
+// including line k fails with the same message; or line when there is none.
+// It tries the first lines one by one, then bisects the rest (a prefix that
+// reaches the problem keeps failing the same way).
+func refineLine(lines [][]byte, msg string, from, line int) int {
+	fails := func(k int) bool {
 		var n yaml.Node
-		if e := yaml.Unmarshal(prefix, &n); e != nil && sameProblem(e.Error(), msg) {
-			line = k
-			break
+		err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n)
+		return err != nil && sameProblem(err.Error(), msg)
+	}
+	n := len(lines)
+	for k := from; k <= n && k < from+scanLines; k++ {
+		if fails(k) {
+			return k
 		}
 	}
-	return errs.New(file, line, 0, "YAML syntax: %s%s", msg, syntaxHint(msg, lines, line))
+	lo, hi := from+scanLines, n // the answer, if any, is in [lo, hi]
+	if lo > hi || !fails(hi) {
+		return line
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }
 
 // sameProblem compares yaml.v3 messages without their line.

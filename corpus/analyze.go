@@ -364,6 +364,28 @@ func (a *Analyzer) Fold(s string) string {
 	return foldPattern(s, a.fold)
 }
 
+// Wildcards returns the patterns a wildcard word is matched with against
+// the index's terms, which are stemmed. A word ending in a single trailing *
+// matches by its stem too: boundary* gives boundary* and boundari* (the stem
+// of boundary), feature* gives featur* alone (which covers feature*). Other
+// patterns are only folded (see Fold). Search and the autocoding rules both
+// match wildcards this way.
+func (a *Analyzer) Wildcards(pattern string) []string {
+	folded := a.Fold(pattern)
+	word, ok := strings.CutSuffix(folded, "*")
+	if !ok || word == "" || strings.ContainsAny(word, "*?") {
+		return []string{folded}
+	}
+	stem := a.Term(word)
+	switch {
+	case stem == "" || stem == word:
+		return []string{folded}
+	case strings.HasPrefix(word, stem):
+		return []string{stem + "*"}
+	}
+	return []string{folded, stem + "*"}
+}
+
 var lowerFilter = lowercase.NewLowerCaseFilter()
 
 func foldPattern(s string, fold bool) string {

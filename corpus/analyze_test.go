@@ -231,9 +231,35 @@ func FuzzTokens(f *testing.F) {
 // re-analysing a hit would cost per hit.
 func BenchmarkTokens(b *testing.B) {
 	an := mustAnalyzer(b, "en", false)
-	text := benchSources(1)[0].Text
+	text := benchParagraphSources(1)[0].Text
 	b.SetBytes(int64(len(text)))
 	for i := 0; i < b.N; i++ {
 		an.Tokens(text)
+	}
+}
+
+func TestWildcards(t *testing.T) {
+	cases := []struct {
+		in   string
+		fold bool
+		want []string
+	}{
+		{"parent*", false, []string{"parent*"}},
+		{"Feature*", false, []string{"featur*"}},
+		{"boundary*", false, []string{"boundary*", "boundari*"}},
+		{"Naïve*", true, []string{"naiv*"}},
+		{"Naïve*", false, []string{"naïv*"}},
+		{"don’t*", false, []string{"don't*"}},
+		{"the*", false, []string{"the*"}}, // a stop word has no stem
+		{"b?undary*", false, []string{"b?undary*"}},
+		{"*ing", false, []string{"*ing"}},
+		{"bound*ary", false, []string{"bound*ary"}},
+		{"*", false, []string{"*"}},
+	}
+	for _, c := range cases {
+		got := mustAnalyzer(t, "en", c.fold).Wildcards(c.in)
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("Wildcards(%q, fold=%v) = %q, want %q", c.in, c.fold, got, c.want)
+		}
 	}
 }

@@ -50,6 +50,7 @@ const (
 	fieldSpeaker = "speaker"
 	fieldRole    = "role"
 	fieldStart   = "start"
+	fieldOrder   = "order"
 	fieldAttr    = "attr"
 )
 
@@ -114,6 +115,8 @@ func OpenIndex(dir string, cfg Config) (*Index, error) {
 	}
 	return ix, nil
 }
+
+var errClosed = errors.New("search index is closed")
 
 func isLockTimeout(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "timeout")
@@ -190,9 +193,19 @@ func (ix *Index) mapping() *mapping.IndexMappingImpl {
 	}
 	start := bleve.NewNumericFieldMapping()
 	start.Store = true
+	start.Index = false
 	start.IncludeInAll = false
-	start.DocValues = true
+	start.DocValues = false
 	doc.AddFieldMappingsAt(fieldStart, start)
+	// order (source, then position) breaks ties between equal scores: one
+	// keyword with DocValues, as every sort field is read for every
+	// candidate hit and two fields (source, start) cost twice as much.
+	order := bleve.NewKeywordFieldMapping()
+	order.Store = false
+	order.IncludeTermVectors = false
+	order.IncludeInAll = false
+	order.DocValues = true
+	doc.AddFieldMappingsAt(fieldOrder, order)
 
 	// Attribute names are the researcher's, so attr.* is mapped dynamically,
 	// as keywords.
@@ -224,6 +237,9 @@ func (ix *Index) Analyzer() *Analyzer { return ix.an }
 // the index was touched. progress, if not nil, is called with the number of
 // documents indexed so far and the number to index.
 func (ix *Index) Sync(sources []*Source, progress func(done, total int)) (changed bool, err error) {
+	if ix.idx == nil {
+		return false, errClosed
+	}
 	prep, err := prepareSources(sources)
 	if err != nil {
 		return false, err
@@ -291,6 +307,9 @@ func (ix *Index) Sync(sources []*Source, progress func(done, total int)) (change
 
 // Rebuild discards the index and indexes sources again.
 func (ix *Index) Rebuild(sources []*Source, progress func(done, total int)) error {
+	if ix.idx == nil {
+		return errClosed
+	}
 	prep, err := prepareSources(sources)
 	if err != nil {
 		return err
@@ -452,6 +471,7 @@ func (d *segDoc) fields() map[string]any {
 		fieldSource:  d.Source,
 		fieldSegment: d.Segment,
 		fieldStart:   float64(d.Start),
+		fieldOrder:   orderKey(d.Source, d.Start),
 	}
 	for f, v := range map[string]string{fieldKind: d.Kind, fieldCase: d.Case, fieldSpeaker: d.Speaker, fieldRole: d.Role} {
 		if v != "" {
@@ -468,6 +488,12 @@ func (d *segDoc) fields() map[string]any {
 		m[fieldAttr] = attrs
 	}
 	return m
+}
+
+// orderKey sorts as (source, start): the unit separator sorts before any
+// character of a source id, so "s1" comes before "s10".
+func orderKey(source string, start int) string {
+	return fmt.Sprintf("%s\x1f%010d", source, start)
 }
 
 func countDocs(ps []*preparedSource) int {

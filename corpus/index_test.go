@@ -3,6 +3,7 @@ package corpus
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,24 +15,24 @@ import (
 	"github.com/thematic-qda/thematic/internal/errs"
 )
 
-// labelRe finds a speaker label at the start of a paragraph of a fixture.
-var labelRe = regexp.MustCompile(`^(\p{L}[\p{L} ]{0,20}): `)
+// ixLabelRe finds a speaker label at the start of a paragraph of a fixture.
+var ixLabelRe = regexp.MustCompile(`^(\p{L}[\p{L} ]{0,20}): `)
 
-// buildSource makes a Source by hand, without the readers or the
+// handSource makes a Source by hand, without the readers or the
 // segmenter: the text is brought to NFC, paragraphs are blank-line separated
 // blocks, and a block starting with "Name: " is a turn of that speaker whose
 // paragraph starts after the label. Each block becomes a turn (t1, t2...;
 // e1, e2... without labels) holding one paragraph (t1.p1...). With inherit,
 // paragraphs leave speaker and role to their turn.
-func buildSource(id, kind, caseID, text string, attrs map[string]string, inherit bool) *Source {
+func handSource(id, kind, caseID, text string, attrs map[string]string, inherit bool) *Source {
 	text = strings.TrimRight(norm.NFC.String(text), "\n")
-	s := &Source{ID: id, Kind: kind, Case: caseID, Attrs: attrs, Text: text, SHA: HashOf(text)}
+	s := &Source{ID: id, Kind: kind, Case: caseID, Attrs: attrs, Text: text, SHA: fakeTextHash(text)}
 	pos := 0 // code points
 	for k, block := range strings.Split(text, "\n\n") {
 		n := len([]rune(block))
 		speaker, role, prefix := "", "", "e"
 		bodyStart := pos
-		if m := labelRe.FindStringSubmatch(block); m != nil {
+		if m := ixLabelRe.FindStringSubmatch(block); m != nil {
 			speaker, prefix = m[1], "t"
 			role = RoleParticipant
 			if speaker == "I" || speaker == "Interviewer" {
@@ -50,32 +51,32 @@ func buildSource(id, kind, caseID, text string, attrs map[string]string, inherit
 	return s
 }
 
-// HashOf is a stand-in for the readers' text hash, so that sources built
+// fakeTextHash is a stand-in for the readers' text hash, so that sources built
 // here look like ingested ones.
-func HashOf(text string) string { return fmt.Sprintf("%x", len(text)) }
+func fakeTextHash(text string) string { return fmt.Sprintf("%x", len(text)) }
 
-type fixture struct {
+type ixFixture struct {
 	id, kind, caseID, file string
 	attrs                  map[string]string
 	inherit                bool
 }
 
-var fixtures = []fixture{
+var ixFixtures = []ixFixture{
 	{"int01", KindInterview, "P01", "int01.txt", map[string]string{"site": "Leeds", "wave": "1"}, false},
 	{"int02", KindInterview, "P02", "int02.txt", map[string]string{"site": "York", "wave": "1"}, true},
 	{"diary01", KindDiary, "P01", "diary01.txt", map[string]string{"site": "Leeds"}, false},
 	{"notes01", KindNotes, "", "notes01.nfd.txt", nil, false},
 }
 
-func loadFixtures(t testing.TB) []*Source {
+func loadSearchFixtures(t testing.TB) []*Source {
 	t.Helper()
 	var out []*Source
-	for _, f := range fixtures {
+	for _, f := range ixFixtures {
 		data, err := os.ReadFile(filepath.Join("testdata", "search", f.file))
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, buildSource(f.id, f.kind, f.caseID, string(data), f.attrs, f.inherit))
+		out = append(out, handSource(f.id, f.kind, f.caseID, string(data), f.attrs, f.inherit))
 	}
 	return out
 }
@@ -100,11 +101,11 @@ func openSyncedIn(t testing.TB, dir string, cfg Config, sources []*Source) *Inde
 }
 
 // progressTotal records the total a Sync reported.
-type progressLog struct{ calls, last, total int }
+type syncProgress struct{ calls, last, total int }
 
-func (p *progressLog) fn(done, total int) { p.calls++; p.last, p.total = done, total }
+func (p *syncProgress) fn(done, total int) { p.calls++; p.last, p.total = done, total }
 
-func paragraphs(srcs ...*Source) int {
+func countParagraphs(srcs ...*Source) int {
 	n := 0
 	for _, s := range srcs {
 		for _, g := range s.Segments {
@@ -116,8 +117,8 @@ func paragraphs(srcs ...*Source) int {
 	return n
 }
 
-// hitKeys lists hits as "source#segment".
-func hitKeys(hits []Hit) []string {
+// hitIDs lists hits as "source#segment".
+func hitIDs(hits []Hit) []string {
 	var out []string
 	for _, h := range hits {
 		out = append(out, h.Source+"#"+h.Segment)
@@ -139,42 +140,42 @@ func mustSearch(t *testing.T, ix *Index, req SearchRequest) []Hit {
 
 func TestSyncIncremental(t *testing.T) {
 	dir := t.TempDir()
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix, err := OpenIndex(dir, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { ix.Close() }()
 
-	var p progressLog
+	var p syncProgress
 	changed, err := ix.Sync(srcs, p.fn)
 	if err != nil || !changed {
 		t.Fatalf("first Sync: changed=%v err=%v", changed, err)
 	}
-	if want := paragraphs(srcs...); p.total != want || p.last != want {
-		t.Fatalf("first Sync indexed %d of %d, want all %d paragraphs", p.last, p.total, want)
+	if want := countParagraphs(srcs...); p.total != want || p.last != want {
+		t.Fatalf("first Sync indexed %d of %d, want all %d countParagraphs", p.last, p.total, want)
 	}
 	if hits := mustSearch(t, ix, SearchRequest{Query: "supervision"}); len(hits) != 2 {
-		t.Fatalf("supervision: %v", hitKeys(hits))
+		t.Fatalf("supervision: %v", hitIDs(hits))
 	}
 
 	// Nothing changed: nothing to do.
-	p = progressLog{}
+	p = syncProgress{}
 	if changed, err := ix.Sync(srcs, p.fn); err != nil || changed || p.calls != 0 {
 		t.Fatalf("second Sync: changed=%v err=%v progress calls %d", changed, err, p.calls)
 	}
 
 	// diary01 changes, int02 goes away, int01 and notes01 stay as they were.
-	diary := buildSource("diary01", KindDiary, "P01",
+	diary := handSource("diary01", KindDiary, "P01",
 		"15 March. Mentoring helped today.\n\n16 March. Quiet.\n\n17 March. More mentoring.", map[string]string{"site": "Leeds"}, false)
 	next := []*Source{srcs[0], diary, srcs[3]}
-	p = progressLog{}
+	p = syncProgress{}
 	changed, err = ix.Sync(next, p.fn)
 	if err != nil || !changed {
 		t.Fatalf("third Sync: changed=%v err=%v", changed, err)
 	}
 	if p.total != 3 {
-		t.Errorf("third Sync indexed %d paragraphs, want only the 3 of the changed diary", p.total)
+		t.Errorf("third Sync indexed %d countParagraphs, want only the 3 of the changed diary", p.total)
 	}
 	cases := []struct {
 		q    string
@@ -188,8 +189,8 @@ func TestSyncIncremental(t *testing.T) {
 		{"résumé", []string{"notes01#e1.p1", "notes01#e2.p1"}},
 	}
 	for _, c := range cases {
-		got := hitKeys(mustSearch(t, ix, SearchRequest{Query: c.q}))
-		if !sameSet(got, c.want) {
+		got := hitIDs(mustSearch(t, ix, SearchRequest{Query: c.q}))
+		if !sameStrings(got, c.want) {
 			t.Errorf("after incremental Sync, %q found %v, want %v", c.q, got, c.want)
 		}
 	}
@@ -206,16 +207,16 @@ func TestSyncIncremental(t *testing.T) {
 	// Attributes are indexed, so a change of attribute alone re-indexes.
 	moved := *srcs[3]
 	moved.Attrs = map[string]string{"site": "York"}
-	p = progressLog{}
+	p = syncProgress{}
 	if changed, err := ix.Sync([]*Source{srcs[0], diary, &moved}, p.fn); err != nil || !changed || p.total != 2 {
 		t.Fatalf("Sync after attribute change: changed=%v err=%v indexed %d", changed, err, p.total)
 	}
-	if got := hitKeys(mustSearch(t, ix, SearchRequest{Query: "résumé", Attrs: map[string]string{"site": "York"}})); len(got) != 2 {
+	if got := hitIDs(mustSearch(t, ix, SearchRequest{Query: "résumé", Attrs: map[string]string{"site": "York"}})); len(got) != 2 {
 		t.Errorf("résumé at York: %v", got)
 	}
 }
 
-func sameSet(a, b []string) bool {
+func sameStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -236,8 +237,8 @@ func sameSet(a, b []string) bool {
 
 func TestSyncSettingsChangeRebuilds(t *testing.T) {
 	dir := t.TempDir()
-	srcs := loadFixtures(t)
-	all := paragraphs(srcs...)
+	srcs := loadSearchFixtures(t)
+	all := countParagraphs(srcs...)
 	steps := []struct {
 		cfg         Config
 		wantChanged bool
@@ -257,7 +258,7 @@ func TestSyncSettingsChangeRebuilds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p progressLog
+		var p syncProgress
 		changed, err := ix.Sync(srcs, p.fn)
 		if err != nil {
 			t.Fatal(err)
@@ -266,10 +267,10 @@ func TestSyncSettingsChangeRebuilds(t *testing.T) {
 			t.Errorf("step %d %+v: changed=%v, want %v", i, st.cfg, changed, st.wantChanged)
 		}
 		if changed && p.total != all {
-			t.Errorf("step %d: a settings change indexed %d paragraphs, want all %d", i, p.total, all)
+			t.Errorf("step %d: a settings change indexed %d countParagraphs, want all %d", i, p.total, all)
 		}
 		if got := mustSearch(t, ix, SearchRequest{Query: "naive"}); len(got) != st.wantNaive {
-			t.Errorf("step %d %+v: naive found %v, want %d hits", i, st.cfg, hitKeys(got), st.wantNaive)
+			t.Errorf("step %d %+v: naive found %v, want %d hits", i, st.cfg, hitIDs(got), st.wantNaive)
 		}
 		ix.Close()
 	}
@@ -278,7 +279,7 @@ func TestSyncSettingsChangeRebuilds(t *testing.T) {
 func TestDeletedIndexIsRebuilt(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, ".thematic", "index")
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	for _, remove := range []string{dir, filepath.Join(dir, bleveDir), filepath.Join(dir, manifestFile)} {
 		ix, err := OpenIndex(dir, Config{})
 		if err != nil {
@@ -300,7 +301,7 @@ func TestDeletedIndexIsRebuilt(t *testing.T) {
 			t.Fatalf("after removing %s: changed=%v err=%v", remove, changed, err)
 		}
 		if got := mustSearch(t, ix, SearchRequest{Query: "boundaries"}); len(got) != 3 {
-			t.Errorf("after removing %s: boundaries found %v", remove, hitKeys(got))
+			t.Errorf("after removing %s: boundaries found %v", remove, hitIDs(got))
 		}
 		ix.Close()
 	}
@@ -308,7 +309,7 @@ func TestDeletedIndexIsRebuilt(t *testing.T) {
 
 func TestCorruptManifestRebuilds(t *testing.T) {
 	dir := t.TempDir()
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix, err := OpenIndex(dir, Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -325,8 +326,8 @@ func TestCorruptManifestRebuilds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p progressLog
-		if changed, err := ix.Sync(srcs, p.fn); err != nil || !changed || p.total != paragraphs(srcs...) {
+		var p syncProgress
+		if changed, err := ix.Sync(srcs, p.fn); err != nil || !changed || p.total != countParagraphs(srcs...) {
 			t.Errorf("manifest %q: changed=%v err=%v indexed %d", garbage, changed, err, p.total)
 		}
 		ix.Close()
@@ -338,7 +339,7 @@ func TestCorruptManifestRebuilds(t *testing.T) {
 // rebuilds it — and the removed source must not survive the rebuild.
 func TestInterruptedSyncIsDetected(t *testing.T) {
 	dir := t.TempDir()
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix, err := OpenIndex(dir, Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +347,7 @@ func TestInterruptedSyncIsDetected(t *testing.T) {
 	if _, err := ix.Sync(srcs, nil); err != nil {
 		t.Fatal(err)
 	}
-	changedDiary := buildSource("diary01", KindDiary, "P01", "20 March. Nothing about the usual things.", nil, false)
+	changedDiary := handSource("diary01", KindDiary, "P01", "20 March. Nothing about the usual things.", nil, false)
 	next := []*Source{srcs[0], changedDiary, srcs[3]} // int02 removed
 	func() {
 		defer func() {
@@ -363,34 +364,34 @@ func TestInterruptedSyncIsDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
-	var p progressLog
+	var p syncProgress
 	changed, err := ix.Sync(next, p.fn)
 	if err != nil || !changed {
 		t.Fatalf("Sync after interruption: changed=%v err=%v", changed, err)
 	}
-	if want := paragraphs(next...); p.total != want {
-		t.Errorf("Sync after interruption indexed %d paragraphs, want a rebuild of %d", p.total, want)
+	if want := countParagraphs(next...); p.total != want {
+		t.Errorf("Sync after interruption indexed %d countParagraphs, want a rebuild of %d", p.total, want)
 	}
 	if got := mustSearch(t, ix, SearchRequest{Sources: []string{"int02"}}); len(got) != 0 {
-		t.Errorf("removed source still indexed: %v", hitKeys(got))
+		t.Errorf("removed source still indexed: %v", hitIDs(got))
 	}
 	if got := mustSearch(t, ix, SearchRequest{Query: "usual"}); len(got) != 1 {
-		t.Errorf("changed diary not indexed: %v", hitKeys(got))
+		t.Errorf("changed diary not indexed: %v", hitIDs(got))
 	}
 }
 
 func TestRebuild(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix := openSynced(t, Config{}, srcs)
-	var p progressLog
+	var p syncProgress
 	if err := ix.Rebuild(srcs[:1], p.fn); err != nil {
 		t.Fatal(err)
 	}
-	if p.total != paragraphs(srcs[0]) {
-		t.Errorf("Rebuild indexed %d, want %d", p.total, paragraphs(srcs[0]))
+	if p.total != countParagraphs(srcs[0]) {
+		t.Errorf("Rebuild indexed %d, want %d", p.total, countParagraphs(srcs[0]))
 	}
-	if got := mustSearch(t, ix, SearchRequest{}); len(got) != paragraphs(srcs[0]) {
-		t.Errorf("after Rebuild the index holds %d paragraphs, want %d", len(got), paragraphs(srcs[0]))
+	if got := mustSearch(t, ix, SearchRequest{}); len(got) != countParagraphs(srcs[0]) {
+		t.Errorf("after Rebuild the index holds %d countParagraphs, want %d", len(got), countParagraphs(srcs[0]))
 	}
 	if changed, err := ix.Sync(srcs[:1], nil); err != nil || changed {
 		t.Errorf("Sync after Rebuild: changed=%v err=%v", changed, err)
@@ -398,12 +399,12 @@ func TestRebuild(t *testing.T) {
 }
 
 func TestSyncRejectsDamagedSources(t *testing.T) {
-	good := buildSource("a", KindNotes, "", "one\n\ntwo", nil, false)
-	outside := buildSource("b", KindNotes, "", "short", nil, false)
+	good := handSource("a", KindNotes, "", "one\n\ntwo", nil, false)
+	outside := handSource("b", KindNotes, "", "short", nil, false)
 	outside.Segments[1].End = 99
-	backwards := buildSource("c", KindNotes, "", "short", nil, false)
+	backwards := handSource("c", KindNotes, "", "short", nil, false)
 	backwards.Segments[1].Start, backwards.Segments[1].End = 3, 1
-	hash := buildSource("d#1", KindNotes, "", "text", nil, false)
+	hash := handSource("d#1", KindNotes, "", "text", nil, false)
 	cases := []struct {
 		name string
 		srcs []*Source
@@ -443,7 +444,7 @@ func TestIndexInUse(t *testing.T) {
 	defer func(old string) { openTimeout = old }(openTimeout)
 	openTimeout = "100ms"
 	dir := t.TempDir()
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix := openSyncedIn(t, dir, Config{}, srcs)
 	for _, cfg := range []Config{{}, {Language: "fr"}} {
 		other, err := OpenIndex(dir, cfg)
@@ -456,12 +457,34 @@ func TestIndexInUse(t *testing.T) {
 		}
 	}
 	if got := mustSearch(t, ix, SearchRequest{Query: "boundaries"}); len(got) != 3 {
-		t.Errorf("the first index lost its content: %v", hitKeys(got))
+		t.Errorf("the first index lost its content: %v", hitIDs(got))
+	}
+}
+
+func TestClosedIndex(t *testing.T) {
+	ix, err := OpenIndex(t.TempDir(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := ix.Sync(nil, nil); err == nil {
+		t.Error("Sync on a closed index succeeded")
+	}
+	if err := ix.Rebuild(nil, nil); err == nil {
+		t.Error("Rebuild on a closed index succeeded")
+	}
+	if _, _, err := ix.Search(SearchRequest{}); err == nil {
+		t.Error("Search on a closed index succeeded")
 	}
 }
 
 func TestTurnsIndexedWithoutParagraphs(t *testing.T) {
-	s := buildSource("x", KindNotes, "", "Ann: alpha beta\n\nBob: gamma", nil, false)
+	s := handSource("x", KindNotes, "", "Ann: alpha beta\n\nBob: gamma", nil, false)
 	var turns []Segment
 	for _, g := range s.Segments {
 		if g.Unit == UnitTurn {
@@ -476,20 +499,23 @@ func TestTurnsIndexedWithoutParagraphs(t *testing.T) {
 	}
 }
 
-// benchSources generates n paragraphs of about 60 words each, over sources
-// of 50 paragraphs, from a vocabulary with accents and curly apostrophes.
-func benchSources(n int) []*Source {
-	words := strings.Fields(`the parents said they don’t know how the role works and boundaries were
-		hard to keep support worker manager supervision naïve café messages evening weekend burnout
-		kindness guilt limits family children school training colleagues trust listening time
-		money housing stress sleep advice forms meeting group peer mentor helped useful again
-		really think feel felt work working worked year month week day night morning`)
-	var out []*Source
-	seed := uint32(1)
-	next := func() int {
-		seed = seed*1664525 + 1013904223
-		return int(seed >> 8)
+// benchParagraphSources generates n paragraphs of 60 words each, over sources
+// of 50 paragraphs. Words follow a Zipf distribution over a vocabulary of
+// common function words, then topical words (with accents and curly
+// apostrophes), then 3,000 made-up words, roughly as in interview talk.
+func benchParagraphSources(n int) []*Source {
+	vocab := strings.Fields(`the and i to a of it that was in you we they but so like know just my is
+		parents said don’t how role works boundaries were hard keep support worker manager
+		supervision naïve café messages evening weekend burnout kindness guilt limits family
+		children school training colleagues trust listening time money housing stress sleep
+		advice forms meeting group peer mentor helped useful again really think feel felt work`)
+	syll := []string{"ka", "lo", "mi", "ne", "tra", "ve", "so", "ri", "pe", "du", "ga", "zo", "fe", "lu", "bi"}
+	for i := 0; len(vocab) < 3000+80; i++ {
+		vocab = append(vocab, syll[i%15]+syll[(i/15)%15]+syll[(i/225)%15])
 	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(vocab)-1))
+	var out []*Source
 	for s := 0; s*50 < n; s++ {
 		var b strings.Builder
 		var starts, ends []int
@@ -505,7 +531,7 @@ func benchSources(n int) []*Source {
 					b.WriteByte(' ')
 					pos++
 				}
-				word := words[next()%len(words)]
+				word := vocab[zipf.Uint64()]
 				b.WriteString(word)
 				pos += len([]rune(word))
 			}
@@ -526,13 +552,14 @@ func benchSources(n int) []*Source {
 
 // BenchmarkIndex indexes 10k generated paragraphs of about 60 words.
 func BenchmarkIndex(b *testing.B) {
-	srcs := benchSources(10000)
+	srcs := benchParagraphSources(10000)
 	size := 0
 	for _, s := range srcs {
 		size += len(s.Text)
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	var disk int64
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		ix, err := OpenIndex(dir, Config{})
@@ -543,6 +570,25 @@ func BenchmarkIndex(b *testing.B) {
 			b.Fatal(err)
 		}
 		ix.Close()
+		disk = treeSize(b, dir)
 	}
 	b.ReportMetric(float64(10000*b.N)/b.Elapsed().Seconds(), "segments/s")
+	b.ReportMetric(float64(disk)/1e6, "index-MB")
+}
+
+func treeSize(tb testing.TB, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if info, err := d.Info(); err == nil && !d.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }

@@ -10,14 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/thematic-qda/thematic/internal/errs"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var updateSearchGolden = flag.Bool("update-search", false, "rewrite testdata/search/golden.txt (review the diff!)")
 
-// matchWords returns the words a hit's matches cover in its source.
-func matchWords(srcs []*Source, h Hit) []string {
+// matchedWords returns the words a hit's matches cover in its source.
+func matchedWords(srcs []*Source, h Hit) []string {
 	var text []rune
 	for _, s := range srcs {
 		if s.ID == h.Source {
@@ -34,7 +37,7 @@ func matchWords(srcs []*Source, h Hit) []string {
 // Every match of every query must slice its source to exactly one token of
 // the analysed text, inside the hit's segment.
 func TestSearchOffsetsAreWords(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	for _, fold := range []bool{false, true} {
 		ix := openSynced(t, Config{FoldAccents: fold}, srcs)
 		an := ix.Analyzer()
@@ -65,7 +68,7 @@ func TestSearchOffsetsAreWords(t *testing.T) {
 				}
 				for i, m := range h.Matches {
 					if !tokens[h.Source][m] {
-						t.Errorf("fold=%v %q: match %v in %s is not a word: %q", fold, q, m, h.Source, matchWords(srcs, Hit{Source: h.Source, Matches: []Span{m}}))
+						t.Errorf("fold=%v %q: match %v in %s is not a word: %q", fold, q, m, h.Source, matchedWords(srcs, Hit{Source: h.Source, Matches: []Span{m}}))
 					}
 					if m.Start < h.SegStart || m.End > h.SegEnd {
 						t.Errorf("%q: match %v outside segment %d-%d", q, m, h.SegStart, h.SegEnd)
@@ -94,7 +97,7 @@ func runSearchCases(t *testing.T, ix *Index, srcs []*Source, cases []searchCase)
 			hits := mustSearch(t, ix, c.req)
 			var got []string
 			for _, h := range hits {
-				got = append(got, fmt.Sprintf("%s#%s: %s", h.Source, h.Segment, strings.Join(matchWords(srcs, h), " ")))
+				got = append(got, fmt.Sprintf("%s#%s: %s", h.Source, h.Segment, strings.Join(matchedWords(srcs, h), " ")))
 			}
 			sort.Strings(got)
 			want := append([]string(nil), c.want...)
@@ -107,7 +110,7 @@ func runSearchCases(t *testing.T, ix *Index, srcs []*Source, cases []searchCase)
 }
 
 func TestSearchQueries(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix := openSynced(t, Config{}, srcs)
 	runSearchCases(t, ix, srcs, []searchCase{
 		{"straight apostrophe finds both", SearchRequest{Query: "don't"}, []string{
@@ -127,6 +130,10 @@ func TestSearchQueries(t *testing.T) {
 		{"wildcard, upper case", SearchRequest{Query: "Superv*"}, []string{
 			"int02#t3.p1: supervision", "diary01#e2.p1: Supervision"}},
 		{"wildcard with ?", SearchRequest{Query: "mo?th"}, nil},
+		{"wildcard matches stems", SearchRequest{Query: "boundary*"}, []string{
+			"int01#t3.p1: boundaries", "int01#t4.p1: boundaries", "diary01#e1.p1: Boundaries"}},
+		{"wildcard in a field value stays exact", SearchRequest{Query: "+speaker:Bj* +helps"}, []string{
+			"int02#t3.p1: helps help"}},
 		{"accents not folded", SearchRequest{Query: "naive"}, []string{"int02#t2.p1: naive"}},
 		{"accented query", SearchRequest{Query: "naïve"}, []string{"int01#t3.p1: naïve", "notes01#e2.p1: naïve"}},
 		{"fuzzy", SearchRequest{Query: "boundries~1"}, []string{
@@ -144,7 +151,7 @@ func TestSearchQueries(t *testing.T) {
 }
 
 func TestSearchFilters(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix := openSynced(t, Config{}, srcs)
 	runSearchCases(t, ix, srcs, []searchCase{
 		{"kind", SearchRequest{Query: "boundaries", Kinds: []string{KindDiary}}, []string{"diary01#e1.p1: Boundaries"}},
@@ -171,7 +178,7 @@ func TestSearchFilters(t *testing.T) {
 
 // Filters restrict the hits but leave their scores as they were.
 func TestFiltersDoNotScore(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix := openSynced(t, Config{}, srcs)
 	plain := mustSearch(t, ix, SearchRequest{Query: "boundaries"})
 	filtered := mustSearch(t, ix, SearchRequest{Query: "boundaries", Speakers: []string{"Ann", "I"}, Kinds: []string{KindInterview}})
@@ -180,7 +187,7 @@ func TestFiltersDoNotScore(t *testing.T) {
 		scores[h.Source+"#"+h.Segment] = h.Score
 	}
 	if len(filtered) != 2 {
-		t.Fatalf("filtered: %v", hitKeys(filtered))
+		t.Fatalf("filtered: %v", hitIDs(filtered))
 	}
 	for _, h := range filtered {
 		if s := scores[h.Source+"#"+h.Segment]; s != h.Score {
@@ -190,7 +197,7 @@ func TestFiltersDoNotScore(t *testing.T) {
 }
 
 func TestSearchFoldAccents(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	ix := openSynced(t, Config{FoldAccents: true}, srcs)
 	runSearchCases(t, ix, srcs, []searchCase{
 		{"plain finds accented", SearchRequest{Query: "naive"}, []string{
@@ -213,9 +220,9 @@ func TestSearchOrderAndPaging(t *testing.T) {
 	// in an order unlike the expected one, and one paragraph that scores
 	// higher.
 	for _, id := range []string{"s3", "s1", "s5", "s2", "s4"} {
-		srcs = append(srcs, buildSource(id, KindNotes, "", strings.Repeat("alpha beta gamma\n\n", 250), nil, false))
+		srcs = append(srcs, handSource(id, KindNotes, "", strings.Repeat("alpha beta gamma\n\n", 250), nil, false))
 	}
-	srcs = append(srcs, buildSource("s0", KindNotes, "", "alpha alpha alpha", nil, false))
+	srcs = append(srcs, handSource("s0", KindNotes, "", "alpha alpha alpha", nil, false))
 	ix := openSynced(t, Config{}, srcs)
 
 	all := mustSearch(t, ix, SearchRequest{Query: "alpha"})
@@ -237,7 +244,7 @@ func TestSearchOrderAndPaging(t *testing.T) {
 		}
 		p := all[i-1]
 		if p.Score != h.Score {
-			t.Fatalf("hits %d and %d score %v and %v; the fixture expects ties", i-1, i, p.Score, h.Score)
+			t.Fatalf("hits %d and %d score %v and %v; the ixFixture expects ties", i-1, i, p.Score, h.Score)
 		}
 		if p.Source > h.Source || (p.Source == h.Source && p.SegStart >= h.SegStart) {
 			t.Fatalf("tie at %d not ordered by source and position: %s@%d then %s@%d", i, p.Source, p.SegStart, h.Source, h.SegStart)
@@ -260,7 +267,7 @@ func TestSearchOrderAndPaging(t *testing.T) {
 }
 
 func TestInvalidQueries(t *testing.T) {
-	ix := openSynced(t, Config{}, loadFixtures(t))
+	ix := openSynced(t, Config{}, loadSearchFixtures(t))
 	cases := []struct {
 		q    string
 		col  int
@@ -284,6 +291,10 @@ func TestInvalidQueries(t *testing.T) {
 		{`NOT limits`, 1, "NOT is not an operator"},
 		{`naïve /[a/`, 7, "regular expression /[a/"},
 		{`start:>x`, 8, "range on start: needs a number"},
+		{`f:<"2020"`, 4, `"2020" is not a date`},
+		{`\`, 1, "nothing to search for"},
+		{`know /`, 6, "a lone /"},
+		{`in ٢٠١٩`, 4, `quote it ("٢٠١٩")`},
 	}
 	for _, c := range cases {
 		for _, check := range []func(string) error{
@@ -302,7 +313,7 @@ func TestInvalidQueries(t *testing.T) {
 			}
 		}
 	}
-	for _, q := range []string{"", "  ", "know", `speaker:"Björn" +know`, "a OR b", "attr.site:York", "know~2 ^3", "know^3", "start:>=10",
+	for _, q := range []string{"", "  ", "know", `speaker:"Björn" +know`, "a OR b", "attr.site:York", "know~2 ^3", "know^3", `in "٢٠١٩"`, "start:>=10",
 		`start:<"2020-01-01"`, `e-mail`, `weird\:field`, "tab\tseparated"} {
 		if err := ValidateQuery(q); err != nil {
 			t.Errorf("ValidateQuery(%q): %v", q, err)
@@ -313,7 +324,7 @@ func TestInvalidQueries(t *testing.T) {
 // TestSearchGolden runs a list of queries over the fixtures and compares the
 // ordered hits with their matched words against testdata/search/golden.txt.
 func TestSearchGolden(t *testing.T) {
-	srcs := loadFixtures(t)
+	srcs := loadSearchFixtures(t)
 	var b strings.Builder
 	for _, fold := range []bool{false, true} {
 		ix := openSynced(t, Config{FoldAccents: fold}, srcs)
@@ -325,7 +336,7 @@ func TestSearchGolden(t *testing.T) {
 			fmt.Fprintf(&b, "# fold=%v query=%s total=%d\n", fold, q, total)
 			for _, h := range hits {
 				var spans []string
-				text := []rune(sourceText(srcs, h.Source))
+				text := []rune(fixtureText(srcs, h.Source))
 				for _, m := range h.Matches {
 					spans = append(spans, fmt.Sprintf("%d-%d %q", m.Start, m.End, string(text[m.Start:m.End])))
 				}
@@ -335,7 +346,7 @@ func TestSearchGolden(t *testing.T) {
 		}
 	}
 	path := filepath.Join("testdata", "search", "golden.txt")
-	if *update {
+	if *updateSearchGolden {
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -345,11 +356,11 @@ func TestSearchGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if b.String() != string(want) {
-		t.Errorf("search results differ from %s (run with -update after checking):\n%s", path, b.String())
+		t.Errorf("search results differ from %s (run with -update-search after checking):\n%s", path, b.String())
 	}
 }
 
-func sourceText(srcs []*Source, id string) string {
+func fixtureText(srcs []*Source, id string) string {
 	for _, s := range srcs {
 		if s.ID == id {
 			return s.Text
@@ -404,6 +415,17 @@ func FuzzQuery(f *testing.F) {
 	}
 	an := mustAnalyzer(f, "en", true)
 	f.Fuzz(func(t *testing.T, q string) {
+		if c := cleanQuery(q); strings.TrimSpace(c) != "" {
+			if _, perr := query.NewQueryStringQuery(c).Parse(); perr == nil {
+				toks, lexErr := lexQuery(c)
+				if lexErr != nil {
+					t.Fatalf("bleve parses %q but the lexer says %v", c, lexErr)
+				}
+				if gerr := checkGrammar(toks, c); gerr != nil {
+					t.Fatalf("bleve parses %q but the grammar check says %v", c, gerr)
+				}
+			}
+		}
 		_, err := compileQuery(q, an)
 		if err == nil {
 			return
@@ -414,6 +436,12 @@ func FuzzQuery(f *testing.F) {
 		}
 		if strings.Contains(ie.Msg, "\n") || !strings.HasPrefix(ie.Msg, "invalid query: ") {
 			t.Fatalf("compileQuery(%q): message %q", q, ie.Msg)
+		}
+		// The column-finding lexer and grammar mirror bleve's: every
+		// rejection says where the fault is, and a query bleve accepts
+		// passes the grammar check.
+		if ie.Col < 1 || ie.Col > utf8.RuneCountInString(q)+1 {
+			t.Fatalf("compileQuery(%q): %q has no column", q, ie.Msg)
 		}
 	})
 }
@@ -432,18 +460,27 @@ func FuzzKWIC(f *testing.F) {
 		if strings.ContainsAny(l+m+r, "\n\r") {
 			t.Fatalf("KWIC kept a line break: %q %q %q", l, m, r)
 		}
+		rs := []rune(text)
+		if 0 <= start && start <= end && end <= len(rs) {
+			if want := strings.Join(strings.Fields(string(rs[start:end])), " "); strings.TrimSpace(m) != want {
+				t.Fatalf("KWIC(%q, %d-%d) match %q, want %q", text, start, end, m, want)
+			}
+			if width >= 0 && (utf8.RuneCountInString(l) > width || utf8.RuneCountInString(r) > width) {
+				t.Fatalf("KWIC(%q, %d-%d, %d) context %q / %q wider than asked", text, start, end, width, l, r)
+			}
+		}
 	})
 }
 
-// benchIndex is a 10k-paragraph index shared by the search benchmarks.
-func benchIndex(b *testing.B) *Index {
+// benchSearchIndex is a 10k-paragraph index shared by the search benchmarks.
+func benchSearchIndex(b *testing.B) *Index {
 	b.Helper()
 	ix, err := OpenIndex(b.TempDir(), Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { ix.Close() })
-	if err := ix.Rebuild(benchSources(10000), nil); err != nil {
+	if err := ix.Rebuild(benchParagraphSources(10000), nil); err != nil {
 		b.Fatal(err)
 	}
 	return ix
@@ -452,7 +489,7 @@ func benchIndex(b *testing.B) *Index {
 // BenchmarkSearch measures query latency over 10k paragraphs (all hits
 // fetched, with their match offsets) and reports p50 and p95.
 func BenchmarkSearch(b *testing.B) {
-	ix := benchIndex(b)
+	ix := benchSearchIndex(b)
 	for _, c := range []struct {
 		name string
 		req  SearchRequest
@@ -476,5 +513,48 @@ func BenchmarkSearch(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 		})
+	}
+}
+
+// TestRealInterviews indexes real transcripts (the PDPilot user-study
+// interviews in the shared corpora) and checks, for a range of queries,
+// that every match slices the text to a word the analyser found there.
+func TestRealInterviews(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "corpora", "interviews-pdpilot")
+	files, _ := filepath.Glob(filepath.Join(dir, "P*.txt"))
+	if len(files) == 0 {
+		t.Skipf("shared corpora not found at %s", dir)
+	}
+	var srcs []*Source
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(data), "\r\n", "\n")
+		id := strings.TrimSuffix(filepath.Base(f), ".txt")
+		srcs = append(srcs, handSource(id, KindInterview, id, text, nil, false))
+	}
+	ix := openSynced(t, Config{FoldAccents: true}, srcs)
+	words := map[string]map[Span]bool{}
+	for _, s := range srcs {
+		words[s.ID] = map[Span]bool{}
+		for _, tk := range ix.Analyzer().Tokens(s.Text) {
+			words[s.ID][Span{tk.Start, tk.End}] = true
+		}
+	}
+	for _, q := range []string{"plot", "plots", "feature*", `"ice plots"`, "+average -scatter", "interactions~1",
+		"don't", "we'll", "/clust.*/", "model data"} {
+		hits := mustSearch(t, ix, SearchRequest{Query: q})
+		if len(hits) == 0 {
+			t.Errorf("%q: no hits in the PDPilot interviews", q)
+		}
+		for _, h := range hits {
+			for _, m := range h.Matches {
+				if !words[h.Source][m] {
+					t.Fatalf("%q: match %v in %s is not a word", q, m, h.Source)
+				}
+			}
+		}
 	}
 }

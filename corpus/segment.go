@@ -45,7 +45,7 @@ func Segments(doc Document, kind string, roles map[string]string) (segs []Segmen
 		sort.SliceStable(turns, func(i, j int) bool { return turns[i].Start < turns[j].Start })
 	}
 	idx := newCPIndex(text)
-	lines := newLineIndex(text)
+	lines := newLineStartIndex(text)
 	prefix := "t"
 	if kind == KindDiary {
 		prefix = "e"
@@ -283,11 +283,11 @@ func (x *cpIndex) byteAt(c int) int {
 	return len(x.text)
 }
 
-// lineIndex finds the line of a byte offset.
-type lineIndex []int // byte offset of each line start
+// lineStartIndex finds the line of a byte offset.
+type lineStartIndex []int // byte offset of each line start
 
-func newLineIndex(text string) lineIndex {
-	li := lineIndex{0}
+func newLineStartIndex(text string) lineStartIndex {
+	li := lineStartIndex{0}
 	for i := 0; i < len(text); i++ {
 		if text[i] == '\n' {
 			li = append(li, i+1)
@@ -297,6 +297,6 @@ func newLineIndex(text string) lineIndex {
 }
 
 // line is the 1-based line holding byte offset b.
-func (li lineIndex) line(b int) int {
+func (li lineStartIndex) line(b int) int {
 	return sort.Search(len(li), func(i int) bool { return li[i] > b })
 }

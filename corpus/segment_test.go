@@ -39,7 +39,7 @@ func TestSegmentsStructure(t *testing.T) {
 	segs, speakers := Segments(Document{Text: text}, KindInterview, nil)
 	var got []seg
 	for _, s := range segs {
-		got = append(got, seg{s.ID, s.Unit, s.Parent, cpSlice(text, s.Start, s.End), s.Speaker, s.Role, s.Line, s.EndLine})
+		got = append(got, seg{s.ID, s.Unit, s.Parent, runeSpan(text, s.Start, s.End), s.Speaker, s.Role, s.Line, s.EndLine})
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("segments:\n got %v\nwant %v", got, want)
@@ -115,7 +115,7 @@ func TestSegmentsGivenTurns(t *testing.T) {
 	var got []string
 	for _, s := range segs {
 		if s.Unit == UnitTurn {
-			got = append(got, fmt.Sprintf("%s|%s|%s|%s", s.ID, s.Speaker, s.Time, cpSlice(text, s.Start, s.End)))
+			got = append(got, fmt.Sprintf("%s|%s|%s|%s", s.ID, s.Speaker, s.Time, runeSpan(text, s.Start, s.End)))
 		}
 	}
 	want := []string{"t1|||Zo", "t2|zoë|00:00:01|¡hola! ☕", "t3|José||adiós 😀 amigo."}
@@ -381,4 +381,24 @@ func BenchmarkSegments(b *testing.B) {
 		n += len(segs)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "segments/s")
+}
+
+func TestCPIndex(t *testing.T) {
+	texts := []string{"", "plain ascii", strings.Repeat("aé😀中\u0301\n", 200), strings.Repeat("é", 256) + "x"}
+	for _, text := range texts {
+		idx := newCPIndex(text)
+		cp := 0
+		for b := range text { // b runs over rune starts
+			if got := idx.cp(b); got != cp {
+				t.Fatalf("cp(%d) = %d, want %d", b, got, cp)
+			}
+			if got := idx.byteAt(cp); got != b {
+				t.Fatalf("byteAt(%d) = %d, want %d", cp, got, b)
+			}
+			cp++
+		}
+		if idx.cp(len(text)) != cp || idx.byteAt(cp) != len(text) || idx.byteAt(cp+10) != len(text) || idx.byteAt(-1) != 0 {
+			t.Fatalf("ends: cp(len) %d, byteAt(%d) %d", idx.cp(len(text)), cp, idx.byteAt(cp))
+		}
+	}
 }

@@ -27,12 +27,12 @@ import (
 // (I, P, R, Q, Int, Interviewer, Interviewee, Participant, Respondent,
 // Moderator, Facilitator, Researcher, optionally numbered: "P3",
 // "Participant 3"). Words that head metadata lines (Note, Date, Location,
-// Participants, ...) are never speakers. Where at least two names label two
-// or more lines each, two refinements apply: a once-used capitalised name
-// written in the same label style as most labels is a speaker too (a focus
-// group member who speaks once), and once-used labels above the first label
-// of a repeated name are taken as part of the header ("Participant: P3,
-// nurse" in a metadata block), not as turns.
+// Participants, ...) are never speakers. Two refinements: once-used labels
+// above the first label of a repeated name belong to the header
+// ("Participant: P3, nurse" in a metadata block), not to turns; and where at
+// least two names label two or more lines each, a once-used capitalised
+// name written in the label style most labels share is a speaker too (a
+// focus group member who speaks once).
 //
 // Text before the first label (a title or metadata block) is returned as a
 // turn with Speaker "", so that every word stays codable; its role is
@@ -47,10 +47,14 @@ import (
 // "March 3, 2025", "Tue 4 Mar", "# Week 2 – 12/03/2025"). A date line that
 // is not a heading must start with the date (or "Week 2 –", "Day 3:", "Entry
 // 5 -" and the like), followed by nothing, a time, or a separator (":", " –
-// ") and the entry's first words. Where dated headings exist, undated
-// headings of the same or a higher level start undated entries too (Pepys's
-// "## entry-1" new-year summaries). A diary without date lines has one entry
-// per markdown heading, else a single entry. Turn.Date is YYYY-MM-DD when the
+// ") and the entry's first words. Where dated headings exist, they alone
+// mark entries: a plain date line below one is part of its entry ("Jan. 1st
+// (Lord's day). ..." under "## 1660-01-11"), and undated headings of the
+// same or a higher level start undated entries (Pepys's "## entry-1"
+// new-year summaries). Where plain date lines mark entries, headings stay
+// inside them. A diary without date lines has one entry per markdown
+// heading, else a single entry. Text before the first entry is an undated
+// entry. Turn.Date is YYYY-MM-DD when the
 // date has a day, a month and a year; dd/mm/yyyy and mm/dd/yyyy are told
 // apart by any date in the document whose day exceeds 12, day first when
 // nothing tells. Entries left empty (a heading followed directly by another)
@@ -480,13 +484,13 @@ func findDate(s string) (foundDate, bool) {
 		}
 	}
 	if m := isoDateRe.FindStringSubmatchIndex(s); m != nil {
-		y, mo, d := atoi(s[m[2]:m[3]]), atoi(s[m[4]:m[5]]), atoi(s[m[6]:m[7]])
-		if validDate(y, mo, d) {
+		y, mo, d := parseDigits(s[m[2]:m[3]]), parseDigits(s[m[4]:m[5]]), parseDigits(s[m[6]:m[7]])
+		if validCalendarDate(y, mo, d) {
 			take(foundDate{y: y, m: mo, d: d, start: m[0], end: m[1]})
 		}
 	}
 	if m := numDateRe.FindStringSubmatchIndex(s); m != nil {
-		a, b, y := atoi(s[m[2]:m[3]]), atoi(s[m[6]:m[7]]), atoi(s[m[8]:m[9]])
+		a, b, y := parseDigits(s[m[2]:m[3]]), parseDigits(s[m[6]:m[7]]), parseDigits(s[m[8]:m[9]])
 		if m[9]-m[8] == 2 {
 			y += 2000
 		}
@@ -501,33 +505,33 @@ func findDate(s string) (foundDate, bool) {
 		default:
 			f.m, f.d, f.ambiguous = b, a, true
 		}
-		if validDate(y, f.m, f.d) {
+		if validCalendarDate(y, f.m, f.d) {
 			take(f)
 		}
 	}
 	if m := dmyDateRe.FindStringSubmatchIndex(s); m != nil {
-		f := foundDate{d: atoi(s[m[2]:m[3]]), m: monthNumbers[strings.ToLower(s[m[4]:m[4]+3])], start: m[0], end: m[1]}
+		f := foundDate{d: parseDigits(s[m[2]:m[3]]), m: monthNumbers[strings.ToLower(s[m[4]:m[4]+3])], start: m[0], end: m[1]}
 		if m[6] >= 0 {
-			f.y = atoi(s[m[6]:m[7]])
+			f.y = parseDigits(s[m[6]:m[7]])
 		}
-		if validDate(f.y, f.m, f.d) {
+		if validCalendarDate(f.y, f.m, f.d) {
 			take(f)
 		}
 	}
 	if m := mdyDateRe.FindStringSubmatchIndex(s); m != nil {
-		f := foundDate{m: monthNumbers[strings.ToLower(s[m[2]:m[2]+3])], d: atoi(s[m[4]:m[5]]), start: m[0], end: m[1]}
+		f := foundDate{m: monthNumbers[strings.ToLower(s[m[2]:m[2]+3])], d: parseDigits(s[m[4]:m[5]]), start: m[0], end: m[1]}
 		if m[6] >= 0 {
-			f.y = atoi(s[m[6]:m[7]])
+			f.y = parseDigits(s[m[6]:m[7]])
 		}
-		if validDate(f.y, f.m, f.d) {
+		if validCalendarDate(f.y, f.m, f.d) {
 			take(f)
 		}
 	}
 	return best, found
 }
 
-// atoi reads a short string of ASCII digits.
-func atoi(s string) int {
+// parseDigits reads a short string of ASCII digits.
+func parseDigits(s string) int {
 	n := 0
 	for _, c := range []byte(s) {
 		n = n*10 + int(c-'0')
@@ -535,8 +539,8 @@ func atoi(s string) int {
 	return n
 }
 
-// validDate checks month and day; y == 0 (no year) allows 29 February.
-func validDate(y, m, d int) bool {
+// validCalendarDate checks month and day; y == 0 (no year) allows 29 February.
+func validCalendarDate(y, m, d int) bool {
 	if m < 1 || m > 12 || d < 1 {
 		return false
 	}
@@ -674,15 +678,15 @@ func detectEntries(text string) []Turn {
 		}
 		bt := byteTurn{time: e.time, start: e.contentStart, end: end}
 		if e.dated && e.date.y > 0 {
-			bt.date = isoDate(e.date.y, e.date.m, e.date.d)
+			bt.date = formatISODate(e.date.y, e.date.m, e.date.d)
 		}
 		bts = append(bts, bt)
 	}
 	return finishTurns(text, bts)
 }
 
-// isoDate formats a date as YYYY-MM-DD.
-func isoDate(y, m, d int) string {
+// formatISODate formats a date as YYYY-MM-DD.
+func formatISODate(y, m, d int) string {
 	b := []byte("0000-00-00")
 	for i, v := 3, y; i >= 0; i, v = i-1, v/10 {
 		b[i] = byte('0' + v%10)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 
 	"github.com/thematic-qda/thematic/internal/fsx"
 )
@@ -47,7 +48,14 @@ func EncodeJSON(w io.Writer, recs Records, opts JSONOptions) error {
 	if recs != nil {
 		err := recs(func(v any) error {
 			buf.Reset()
-			if err := enc.Encode(v); err != nil {
+			if rec, ok := v.(tableRecord); ok {
+				// Already valid compact JSON: skip encoding/json's checks.
+				if opts.Indent == "" {
+					buf.Write(rec)
+				} else if err := json.Indent(&buf, rec, opts.Indent, opts.Indent); err != nil {
+					return fmt.Errorf("export: json: element %d: %w", n+1, err)
+				}
+			} else if err := enc.Encode(v); err != nil {
 				return fmt.Errorf("export: json: element %d: %w", n+1, err)
 			}
 			if n > 0 {
@@ -78,6 +86,8 @@ func EncodeJSON(w io.Writer, recs Records, opts JSONOptions) error {
 // their JSON types: strings (unchanged, not cleaned), numbers, booleans,
 // null for nil and for NaN and infinities (which JSON cannot hold), times
 // in RFC 3339, and a Link as its text. Columns beyond a short row are null.
+// Each record emitted is valid only until emit returns, as the next row
+// reuses its memory.
 func (t Table) Records() Records {
 	return func(emit func(v any) error) error {
 		ce := newCompactEncoder()
@@ -111,17 +121,35 @@ func (t Table) Records() Records {
 				if _, ok := v.(unsupportedValue); ok {
 					return unsupported("json", n, i, row[i])
 				}
-				b, err := ce.encode(v)
-				if err != nil {
-					return fmt.Errorf("export: json: row %d, column %d: %w", n, i+1, err)
+				switch v := v.(type) {
+				case nil:
+					obj = append(obj, "null"...)
+				case bool:
+					obj = strconv.AppendBool(obj, v)
+				case int:
+					obj = strconv.AppendInt(obj, int64(v), 10)
+				case int64:
+					obj = strconv.AppendInt(obj, v, 10)
+				default:
+					b, err := ce.encode(v)
+					if err != nil {
+						return fmt.Errorf("export: json: row %d, column %d: %w", n, i+1, err)
+					}
+					obj = append(obj, b...)
 				}
-				obj = append(obj, b...)
 			}
 			obj = append(obj, '}')
-			return emit(json.RawMessage(obj))
+			return emit(tableRecord(obj))
 		})
 	}
 }
+
+// tableRecord is one row of a table as compact JSON. It is valid JSON by
+// construction, so EncodeJSON writes it as it is.
+type tableRecord []byte
+
+// MarshalJSON returns the record itself.
+func (r tableRecord) MarshalJSON() ([]byte, error) { return r, nil }
 
 // unsupportedValue marks a cell value of a type no writer handles.
 type unsupportedValue struct{}

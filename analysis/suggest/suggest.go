@@ -1,0 +1,662 @@
+// Package suggest supports inductive analysis: it reads the participants'
+// words for candidate codes that a researcher may accept, edit or ignore.
+// Nothing here codes anything; every suggestion is for a person to judge.
+//
+// Suggest proposes four kinds of candidate, each with a label, a score, the
+// cases and sources it comes from and a few supporting extracts:
+//
+//   - key phrases: nouns, and noun phrases with adjective or noun modifiers
+//     ("watering rota", "slug pellets"), found with prose's part-of-speech
+//     tags and ranked by keyness (Dunning's log-likelihood G2, see Keyness)
+//     of the phrase in the participants' words against a reference — a
+//     general spoken-English word list shipped for English, or the rest of
+//     the corpus — weighted by its spread across cases, so that a phrase
+//     many participants use outranks one person's repetition;
+//   - in-vivo expressions: other recurring multi-word expressions in the
+//     participants' own words ("showed me round", "trial and error"), ranked
+//     by how much more often the words occur together than chance would
+//     have them (PoissonG2), weighted by spread;
+//   - named entities (people, places, organisations) found by prose, listed
+//     apart from the codes: they are material for de-identification as much
+//     as for coding, and the model makes mistakes;
+//   - clusters of uncoded segments that share vocabulary (TF-IDF vectors,
+//     spherical k-means with a seeded k-means++ start), each summarised by
+//     the terms most key to it, so that the researcher reads what no code
+//     covers yet.
+//
+// The same sources, codings and options always give the same suggestions.
+//
+// The package also lists uncoded segments with their share per source and
+// case (Uncoded), counts words and phrases per group (Frequencies), finds
+// keywords in context (KWIC), and reads and writes the suggestions file a
+// researcher edits (WriteFile, ReadFile).
+package suggest
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/jdkato/prose/v3/ner"
+	"github.com/jdkato/prose/v3/tag"
+	"github.com/jdkato/prose/v3/tokenize"
+
+	"github.com/thematic-qda/thematic/analysis"
+	"github.com/thematic-qda/thematic/corpus"
+)
+
+// Kinds of suggestion.
+const (
+	KindPhrase  = "phrase"
+	KindInVivo  = "in-vivo"
+	KindEntity  = "entity"
+	KindCluster = "cluster"
+)
+
+// Defaults of Options.
+const (
+	DefaultTop      = 20
+	DefaultMinCount = 3
+	DefaultExtracts = 5
+	MaxClusters     = 20
+	maxN            = 4 // longest phrase, in words
+	maxWords        = 6 // most words a suggestion proposes for its rule
+)
+
+// Options control Suggest. Analyzer is required.
+type Options struct {
+	// Analyzer is the project's text analysis; words are counted by its
+	// terms, so that "slugs" and "slug" are one word, as in search and rules.
+	Analyzer *corpus.Analyzer
+	// Roles are the speakers' roles whose words are read; empty means
+	// participant.
+	Roles []string
+	// Codings are the codings that count as coded text: clusters are made of
+	// segments none of them touches.
+	Codings []analysis.Coding
+	// Uncoded reads only sentences that no coding touches, for every kind of
+	// suggestion.
+	Uncoded bool
+	// Top is the most suggestions of each kind; 0 means DefaultTop.
+	Top int
+	// MinCount is the fewest times a phrase must occur; 0 means
+	// DefaultMinCount.
+	MinCount int
+	// Reference is compared against for keyness; nil means the general
+	// list for the analyser's language (see General), or the rest of the
+	// corpus when there is none.
+	Reference *Reference
+	// CorpusReference compares against the rest of the corpus (the
+	// sentences not read: other speakers, and with Uncoded the coded
+	// sentences) instead of a word list.
+	CorpusReference bool
+	// Clusters is the number of clusters of uncoded segments: 0 picks one
+	// from their number (at most MaxClusters), a negative number makes none.
+	Clusters int
+	// ClusterUnit is the segment clustered: paragraph (default), turn or
+	// sentence.
+	ClusterUnit string
+	// NoEntities skips named-entity recognition, the slowest step.
+	NoEntities bool
+	// Seed seeds the clustering; the same seed gives the same clusters.
+	Seed uint64
+	// Extracts is the most extracts per suggestion; 0 means DefaultExtracts.
+	Extracts int
+	// Cite gives a source's citation label; nil means "(Kind n)".
+	Cite func(*corpus.Source) string
+}
+
+// Extract is a passage that supports a suggestion.
+type Extract struct {
+	Source   string `json:"source"`
+	Segment  string `json:"segment"`
+	Citation string `json:"citation"`
+	Case     string `json:"case,omitempty"`
+	Speaker  string `json:"speaker,omitempty"`
+	Line     int    `json:"line"`
+	Start    int    `json:"start"`
+	End      int    `json:"end"`
+	Text     string `json:"text"`
+}
+
+// Suggestion is a candidate code.
+type Suggestion struct {
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	// Words are the words and phrases proposed as the code's first rule.
+	Words []string `json:"words"`
+	// Score orders suggestions of one kind: keyness (phrases), cohesion
+	// (in-vivo) or frequency (entities) times the share of cases using it;
+	// for clusters, the sum of the members' similarity to the centre.
+	Score float64 `json:"score"`
+	// Keyness is the G2 behind the score (see Keyness and PoissonG2); for a
+	// cluster, the mean similarity of its members to its centre.
+	Keyness float64 `json:"keyness"`
+	// Count is how often the phrase occurs, or a cluster's segments.
+	Count   int      `json:"count"`
+	Cases   []string `json:"cases"`
+	Sources []string `json:"sources"`
+	// Entity is the entity type of a named entity (PERSON, GPE, ...).
+	Entity   string    `json:"entity,omitempty"`
+	Extracts []Extract `json:"extracts"`
+}
+
+// Result holds the suggestions of each kind, best first.
+type Result struct {
+	Phrases  []Suggestion `json:"phrases"`
+	InVivo   []Suggestion `json:"in_vivo"`
+	Entities []Suggestion `json:"entities"`
+	Clusters []Suggestion `json:"clusters"`
+	// Reference names what keyness compared against.
+	Reference string `json:"reference"`
+	// Sentences, Words, Cases and Sources measure the text read.
+	Sentences int `json:"sentences"`
+	Words     int `json:"words"`
+	Cases     int `json:"cases"`
+	Sources   int `json:"sources"`
+	// Segments is how many uncoded segments were clustered; Unclustered how
+	// many had no word to cluster by.
+	Segments    int `json:"segments_clustered"`
+	Unclustered int `json:"unclustered"`
+}
+
+// Suggest reads the sources (with their text) and proposes candidate codes.
+func Suggest(srcs []*corpus.Source, opts Options) (*Result, error) {
+	if opts.Analyzer == nil {
+		return nil, fmt.Errorf("suggest: no analyser")
+	}
+	if opts.Top <= 0 {
+		opts.Top = DefaultTop
+	}
+	if opts.MinCount <= 0 {
+		opts.MinCount = DefaultMinCount
+	}
+	if opts.Extracts <= 0 {
+		opts.Extracts = DefaultExtracts
+	}
+	if len(opts.Roles) == 0 {
+		opts.Roles = []string{corpus.RoleParticipant}
+	}
+	switch opts.ClusterUnit {
+	case "":
+		opts.ClusterUnit = corpus.UnitParagraph
+	case corpus.UnitTurn, corpus.UnitParagraph, corpus.UnitSentence:
+	default:
+		return nil, fmt.Errorf("suggest: unknown cluster unit %q", opts.ClusterUnit)
+	}
+	if opts.Cite == nil {
+		opts.Cite = func(s *corpus.Source) string { return corpus.Citation("({Kind} {n})", s, s.Attrs) }
+	}
+	e := newEngine(srcs, opts)
+	if err := e.read(); err != nil {
+		return nil, err
+	}
+	res := &Result{Sentences: len(e.units), Words: e.nWords, Cases: len(e.caseNames), Sources: e.nSources}
+	e.countNgrams()
+	e.collect()
+	res.Reference = e.reference()
+	res.Phrases, res.InVivo = e.rank()
+	res.Entities = e.entityList()
+	if opts.Clusters >= 0 {
+		res.Clusters, res.Segments, res.Unclustered = e.clusters()
+	}
+	return res, nil
+}
+
+// unit is a sentence read: its tokens are toks[lo:hi].
+type unit struct {
+	src, seg, cas int32
+	lo, hi        int32
+	doc           int32 // cluster document, -1 for none
+}
+
+// Tag classes of tokens.
+const (
+	tagOther uint8 = iota
+	tagNoun        // NN NNS
+	tagProper      // NNP NNPS
+	tagAdj         // JJ JJR JJS
+	tagGerund      // VBG
+	tagVerb        // other VB*
+)
+
+func tagClass(t string) uint8 {
+	switch t {
+	case "NN", "NNS":
+		return tagNoun
+	case "NNP", "NNPS":
+		return tagProper
+	case "JJ", "JJR", "JJS":
+		return tagAdj
+	case "VBG":
+		return tagGerund
+	}
+	if strings.HasPrefix(t, "VB") {
+		return tagVerb
+	}
+	return tagOther
+}
+
+type engine struct {
+	opts Options
+	srcs []*corpus.Source // sorted by case, then id
+	v    *vocab
+
+	units     []unit
+	toks      []uint32 // surface ids; 0 is a break
+	tags      []uint8
+	runEnd    []int32 // index of the first break at or after each token
+	nWords    int
+	stemCount []int32
+	surfCount []int32
+
+	caseNames []string
+	nSources  int
+	docs      []docRef // cluster documents
+
+	// reference: the sentences not read, for CorpusReference
+	refUnits []refUnit
+	refWords int
+	refTotal float64
+
+	freq  []map[uint64]int32 // frequent n-grams by length
+	cands []*cand
+	byKey map[uint64]int32
+
+	ents   map[string]*entStat
+	entOrd []string
+
+	runes map[int32][]rune // texts of sources extracts come from
+}
+
+// docRef is a segment clustered: its sentences are the units whose doc is
+// its index.
+type docRef struct{ src, seg int32 }
+
+type refUnit struct{ src, seg int32 }
+
+func newEngine(srcs []*corpus.Source, opts Options) *engine {
+	sorted := slices.Clone(srcs)
+	slices.SortStableFunc(sorted, func(a, b *corpus.Source) int {
+		return cmp.Or(cmp.Compare(caseKey(a), caseKey(b)), cmp.Compare(a.ID, b.ID))
+	})
+	return &engine{opts: opts, srcs: sorted, v: newVocab(opts.Analyzer), ents: map[string]*entStat{}, runes: map[int32][]rune{}}
+}
+
+// read tokenizes and tags the sentences to read, and notes the rest as
+// reference and the uncoded segments to cluster.
+func (e *engine) read() error {
+	tk := tokenize.New()
+	tagger, err := tag.New()
+	if err != nil {
+		return fmt.Errorf("suggest: loading the part-of-speech model: %w", err)
+	}
+	var ex *ner.Extracter
+	if !e.opts.NoEntities {
+		if ex, err = ner.New(); err != nil {
+			return fmt.Errorf("suggest: loading the entity model: %w", err)
+		}
+	}
+	cov := newCoverage(e.opts.Codings)
+	caseIdx := map[string]int32{}
+	for si, src := range e.srcs {
+		rs := []rune(src.Text)
+		// the segment of the cluster unit holding each sentence
+		docOf := map[string]int32{}
+		segIdx := make(map[string]int, len(src.Segments))
+		for i, seg := range src.Segments {
+			segIdx[seg.ID] = i
+		}
+		read := false
+		for gi, seg := range src.Segments {
+			if seg.Unit != corpus.UnitSentence {
+				continue
+			}
+			s, en := clampSpan(seg.Start, seg.End, len(rs))
+			target := roleIn(seg.Role, e.opts.Roles) && (!e.opts.Uncoded || !cov.touches(src.ID, s, en))
+			if !target {
+				if e.corpusRef() {
+					e.refUnits = append(e.refUnits, refUnit{int32(si), int32(gi)})
+				}
+				continue
+			}
+			read = true
+			key := caseKey(src)
+			ci, ok := caseIdx[key]
+			if !ok {
+				ci = int32(len(e.caseNames))
+				caseIdx[key] = ci
+				e.caseNames = append(e.caseNames, key)
+			}
+			u := unit{src: int32(si), seg: int32(gi), cas: ci, doc: -1}
+			// the cluster document: the enclosing segment of the cluster unit,
+			// if no coding touches it
+			if e.opts.Clusters >= 0 {
+				anc := ancestor(src, segIdx, gi, e.opts.ClusterUnit)
+				if anc >= 0 {
+					a := src.Segments[anc]
+					if d, ok := docOf[a.ID]; ok {
+						u.doc = d
+					} else if as, ae := clampSpan(a.Start, a.End, len(rs)); !cov.touches(src.ID, as, ae) {
+						u.doc = int32(len(e.docs))
+						docOf[a.ID] = u.doc
+						e.docs = append(e.docs, docRef{int32(si), int32(anc)})
+					} else {
+						docOf[a.ID] = -1
+					}
+				}
+			}
+			text := string(rs[s:en])
+			ptoks := tk.Tokenize(text)
+			tagger.TagTokens(ptoks)
+			u.lo = int32(len(e.toks))
+			for _, t := range ptoks {
+				id := e.v.id(t.Text)
+				e.toks = append(e.toks, id)
+				e.tags = append(e.tags, tagClass(t.Tag))
+				if id != 0 {
+					e.nWords++
+				}
+			}
+			e.toks = append(e.toks, 0) // a break between units
+			e.tags = append(e.tags, tagOther)
+			u.hi = int32(len(e.toks))
+			uid := int32(len(e.units))
+			e.units = append(e.units, u)
+			if ex != nil {
+				ex.Label(ptoks)
+				for _, ent := range ex.Chunk(text, ptoks) {
+					e.addEntity(ent, uid, ci, int32(si))
+				}
+			}
+		}
+		if read {
+			e.nSources++
+		}
+	}
+	// counts by surface and by stem, and where each word run ends
+	e.surfCount = make([]int32, len(e.v.surf))
+	e.stemCount = make([]int32, len(e.v.stems))
+	for _, id := range e.toks {
+		if id != 0 {
+			e.surfCount[id]++
+			e.stemCount[e.v.stemOf[id]]++
+		}
+	}
+	e.runEnd = make([]int32, len(e.toks))
+	next := int32(len(e.toks))
+	for i := len(e.toks) - 1; i >= 0; i-- {
+		if e.toks[i] == 0 {
+			next = int32(i)
+		}
+		e.runEnd[i] = next
+	}
+	return nil
+}
+
+// ancestor returns the index of the segment of unit holding segment gi (gi
+// itself when it is of that unit), or -1.
+func ancestor(src *corpus.Source, segIdx map[string]int, gi int, unit string) int {
+	for i := gi; i >= 0; {
+		seg := src.Segments[i]
+		if seg.Unit == unit {
+			return i
+		}
+		if seg.Parent == "" {
+			return -1
+		}
+		p, ok := segIdx[seg.Parent]
+		if !ok {
+			return -1
+		}
+		i = p
+	}
+	return -1
+}
+
+func (e *engine) stem(i int) uint32 { return e.v.stemOf[e.toks[i]] }
+
+// hash hashes the stems of tokens i..i+n-1 (see hashStems).
+func (e *engine) hash(i, n int) uint64 {
+	h := hashStart(n)
+	for k := i; k < i+n; k++ {
+		h = hashStep(h, e.stem(k))
+	}
+	return h
+}
+
+// hashStems hashes a sequence of stem ids; n-grams are keyed by it. With 64
+// bits, two different n-grams of a corpus share a key with a chance of
+// about n²/2^65 for n distinct n-grams: negligible.
+func hashStems(st []uint32) uint64 {
+	h := hashStart(len(st))
+	for _, s := range st {
+		h = hashStep(h, s)
+	}
+	return h
+}
+
+func hashStart(n int) uint64 { return uint64(n) * 0x9E3779B97F4A7C15 }
+
+func hashStep(h uint64, s uint32) uint64 {
+	h = (h ^ uint64(s)) * 0xBF58476D1CE4E5B9
+	return h ^ h>>31
+}
+
+// countNgrams finds the n-grams of 2 to maxN words occurring MinCount times
+// or more, level by level: an n-gram is counted only where its first and
+// last n-1 words are themselves frequent, which keeps the counts small.
+func (e *engine) countNgrams() {
+	min := int32(e.opts.MinCount)
+	e.freq = make([]map[uint64]int32, maxN+1)
+	for n := 2; n <= maxN; n++ {
+		counts := map[uint64]int32{}
+		for i := 0; i+n <= len(e.toks); i++ {
+			if int(e.runEnd[i]) < i+n {
+				continue
+			}
+			if n == 2 {
+				if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
+					continue
+				}
+			} else {
+				prev := e.freq[n-1]
+				if _, ok := prev[e.hash(i, n-1)]; !ok {
+					continue
+				}
+				if _, ok := prev[e.hash(i+1, n-1)]; !ok {
+					continue
+				}
+			}
+			counts[e.hash(i, n)]++
+		}
+		for h, c := range counts {
+			if c < min {
+				delete(counts, h)
+			}
+		}
+		e.freq[n] = counts
+	}
+}
+
+// cand is a candidate phrase: n words beginning and ending with a content
+// word, frequent enough.
+type cand struct {
+	st      [maxN]uint32
+	n       int
+	h       uint64
+	count   int32
+	np      int32 // occurrences whose tags make a noun phrase
+	cases   int32
+	srcs    int32
+	lastCas int32
+	lastSrc int32
+	ref     float64 // count in the reference
+	kind    string
+	keyness float64
+	score   float64
+}
+
+func (c *cand) content() []uint32 { return c.st[:c.n] }
+
+// isCandidate reports whether tokens i..i+n-1 make a candidate n-gram.
+func (e *engine) isCandidate(i, n int) (uint64, bool) {
+	if int(e.runEnd[i]) < i+n || e.v.stop[e.stem(i)] || e.v.stop[e.stem(i+n-1)] {
+		return 0, false
+	}
+	if n == 1 {
+		return e.hash(i, 1), e.stemCount[e.stem(i)] >= int32(e.opts.MinCount)
+	}
+	h := e.hash(i, n)
+	_, ok := e.freq[n][h]
+	return h, ok
+}
+
+// collect makes the candidates and counts their occurrences, cases and
+// sources, and their counts in the reference.
+func (e *engine) collect() {
+	e.byKey = map[uint64]int32{}
+	for _, u := range e.units {
+		for i := int(u.lo); i < int(u.hi); i++ {
+			for n := 1; n <= maxN && i+n <= int(u.hi); n++ {
+				h, ok := e.isCandidate(i, n)
+				if !ok {
+					continue
+				}
+				ci, ok := e.byKey[h]
+				if !ok {
+					c := &cand{n: n, h: h, lastCas: -1, lastSrc: -1}
+					for k := 0; k < n; k++ {
+						c.st[k] = e.stem(i + k)
+					}
+					ci = int32(len(e.cands))
+					e.cands = append(e.cands, c)
+					e.byKey[h] = ci
+				}
+				c := e.cands[ci]
+				c.count++
+				if isNP(e.tags[i : i+n]) {
+					c.np++
+				}
+				if c.lastCas != u.cas {
+					c.lastCas = u.cas
+					c.cases++
+				}
+				if c.lastSrc != u.src {
+					c.lastSrc = u.src
+					c.srcs++
+				}
+			}
+		}
+	}
+	if !e.corpusRef() {
+		return
+	}
+	// count the candidates in the sentences not read
+	tk := tokenize.New()
+	var ids []uint32
+	last := int32(-1)
+	var rs []rune
+	for _, r := range e.refUnits {
+		if r.src != last {
+			last, rs = r.src, []rune(e.srcs[r.src].Text)
+		}
+		seg := e.srcs[r.src].Segments[r.seg]
+		s, en := clampSpan(seg.Start, seg.End, len(rs))
+		text := string(rs[s:en])
+		ids = ids[:0]
+		for _, t := range tk.Tokenize(text) {
+			ids = append(ids, e.v.stemOf[e.v.id(t.Text)])
+		}
+		e.refWords += countNonZero(ids)
+		for i := range ids {
+			for n := 1; n <= maxN && i+n <= len(ids); n++ {
+				if ids[i+n-1] == 0 {
+					break
+				}
+				if ci, ok := e.byKey[hashStems(ids[i:i+n])]; ok {
+					e.cands[ci].ref++
+				}
+			}
+		}
+	}
+}
+
+func countNonZero(ids []uint32) int {
+	n := 0
+	for _, id := range ids {
+		if id != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// segText returns the text of segment gi of source si.
+func (e *engine) segText(si, gi int32) string {
+	rs, ok := e.runes[si]
+	if !ok {
+		rs = []rune(e.srcs[si].Text)
+		e.runes[si] = rs
+	}
+	seg := e.srcs[si].Segments[gi]
+	s, en := clampSpan(seg.Start, seg.End, len(rs))
+	return string(rs[s:en])
+}
+
+// isNP reports whether tags make a key phrase: a noun or an adjective
+// alone, or words ending in a common noun whose modifiers are nouns,
+// adjectives, gerunds or proper nouns.
+func isNP(tags []uint8) bool {
+	last := tags[len(tags)-1]
+	if len(tags) == 1 {
+		return last == tagNoun || last == tagAdj
+	}
+	if last != tagNoun {
+		return false
+	}
+	for _, t := range tags[:len(tags)-1] {
+		if t != tagNoun && t != tagAdj && t != tagGerund && t != tagProper {
+			return false
+		}
+	}
+	return true
+}
+
+// corpusRef reports whether keyness compares against the rest of the
+// corpus.
+func (e *engine) corpusRef() bool {
+	return e.opts.CorpusReference || (e.opts.Reference == nil && general(e.opts.Analyzer) == nil)
+}
+
+// reference picks the reference and sets every candidate's reference count
+// for keyness; it returns the reference's name.
+func (e *engine) reference() string {
+	if e.corpusRef() {
+		e.refTotal = float64(e.refWords)
+		return fmt.Sprintf("the rest of the corpus (%d words)", e.refWords)
+	}
+	ref := e.opts.Reference
+	if ref == nil {
+		ref = general(e.opts.Analyzer)
+	}
+	e.refTotal = float64(ref.Total)
+	// A phrase's count in a word list is unknown; its rarest word's count
+	// bounds it from above, so a phrase's keyness is never overstated.
+	for _, c := range e.cands {
+		b := math.Inf(1)
+		for _, s := range c.content() {
+			if e.v.stop[s] {
+				continue
+			}
+			b = math.Min(b, float64(ref.Counts[e.v.stems[s]]))
+		}
+		if math.IsInf(b, 1) {
+			b = 0
+		}
+		c.ref = b
+	}
+	return fmt.Sprintf("%s (%d words)", ref.Name, ref.Total)
+}
