@@ -1,9 +1,44 @@
 package main
 
-import "github.com/thematic-qda/thematic/corpus"
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/thematic-qda/thematic/analysis"
+	"github.com/thematic-qda/thematic/corpus"
+)
 
 // demoReports runs the demo's agreement and exports and returns the
 // (label, path) of each file written.
 func demoReports(opts *DemoOptions, project func() (*corpus.Project, error), out string) ([][2]string, error) {
-	return nil, nil
+	step := func(format string, args ...any) { fmt.Fprintf(opts.IO.ErrOut, "\n== "+format+"\n", args...) }
+	p, err := project()
+	if err != nil {
+		return nil, err
+	}
+	// Agreement is measured where both coded: the sources bob coded.
+	bob, err := analysis.Store{Dir: p.Path(corpus.CodingsDir)}.Load("bob")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var sources []string
+	for _, c := range bob {
+		if !seen[c.Source] {
+			seen[c.Source] = true
+			sources = append(sources, c.Source)
+		}
+	}
+	sort.Strings(sources)
+	var results [][2]string
+
+	step("agree: the rules (auto) against the second coder (bob), by sentence, on bob's %d sources", len(sources))
+	agreePath := filepath.Join(out, "agreement.xlsx")
+	if err := runAgree(&AgreeOptions{IO: opts.IO, Project: project, Coders: []string{analysis.AutoCoder, "bob"},
+		Unit: corpus.UnitSentence, Sources: sources, Uncoded: "absent", XLSX: agreePath}); err != nil {
+		return nil, err
+	}
+	results = append(results, [2]string{"agreement", agreePath})
+	return results, nil
 }
