@@ -248,15 +248,15 @@ func (r Recode) Run() ([]RecodeCount, error) {
 	return counts, nil
 }
 
-// spanKey identifies a coding within one coder's file, as Save does.
-type spanKey struct {
+// recodeKey identifies a coding within one coder's file, as Save does.
+type recodeKey struct {
 	source     string
 	start, end int
 	code       string
 	orphan     bool
 }
 
-func keyOf(c *Coding) spanKey { return spanKey{c.Source, c.Start, c.End, c.Code, c.Orphan} }
+func recodeKeyOf(c *Coding) recodeKey { return recodeKey{c.Source, c.Start, c.End, c.Code, c.Orphan} }
 
 // carry returns c under its new code, with its origin and, when it had the
 // id NewCoding gives, its id following the code.
@@ -274,8 +274,8 @@ func (r Recode) carry(c Coding) Coding {
 	return c
 }
 
-// sameButID reports whether a and b differ at most in their ids.
-func sameButID(a, b Coding) bool {
+// recodeSameButID reports whether a and b differ at most in their ids.
+func recodeSameButID(a, b Coding) bool {
 	if !a.Time.Equal(b.Time) {
 		return false
 	}
@@ -283,8 +283,8 @@ func sameButID(a, b Coding) bool {
 	return a == b
 }
 
-// joinMemo adds memo to have unless have holds it already.
-func joinMemo(have, memo string) string {
+// recodeJoinMemo adds memo to have unless have holds it already.
+func recodeJoinMemo(have, memo string) string {
 	switch {
 	case memo == "" || strings.Contains(have, memo):
 		return have
@@ -298,10 +298,10 @@ func joinMemo(have, memo string) string {
 // with a copy of each coding of an old id under its new id, or with the old
 // coding's memo joined to the coding that has the new id there already.
 func (r Recode) expand(cs []Coding) (out []Coding, n RecodeCount, changed bool) {
-	at := map[spanKey]int{}
+	at := map[recodeKey]int{}
 	for i := range cs {
 		if _, old := r.IDs[cs[i].Code]; !old {
-			at[keyOf(&cs[i])] = i
+			at[recodeKeyOf(&cs[i])] = i
 		}
 	}
 	out = slices.Clone(cs)
@@ -311,18 +311,18 @@ func (r Recode) expand(cs []Coding) (out []Coding, n RecodeCount, changed bool) 
 		}
 		n.Carried++
 		cp := r.carry(cs[i])
-		k := keyOf(&cp)
+		k := recodeKeyOf(&cp)
 		j, have := at[k]
 		switch {
 		case !have:
 			at[k] = len(out)
 			out = append(out, cp)
 			changed = true
-		case sameButID(out[j], cp):
+		case recodeSameButID(out[j], cp):
 			// copied by an earlier run that did not finish
 		default:
 			n.Joined++
-			if m := joinMemo(out[j].Memo, cs[i].Memo); m != out[j].Memo {
+			if m := recodeJoinMemo(out[j].Memo, cs[i].Memo); m != out[j].Memo {
 				out[j].Memo, changed = m, true
 			}
 		}
@@ -334,18 +334,15 @@ func (r Recode) expand(cs []Coding) (out []Coding, n RecodeCount, changed bool) 
 // each copy takes its carried id, and a coding of an old id without a copy
 // (step 1 never ran for it) is carried in place.
 func (r Recode) contract(cs []Coding) ([]Coding, bool) {
-	at := map[spanKey]int{}
+	at := map[recodeKey]int{}
 	for i := range cs {
 		if _, old := r.IDs[cs[i].Code]; !old {
-			at[keyOf(&cs[i])] = i
+			at[recodeKeyOf(&cs[i])] = i
 		}
 	}
 	out := make([]Coding, 0, len(cs))
 	changed := false
-	var ids []struct {
-		i  int
-		id string
-	}
+	fix := map[recodeKey]string{} // copies whose id changes
 	for i := range cs {
 		if _, old := r.IDs[cs[i].Code]; !old {
 			out = append(out, cs[i])
@@ -353,27 +350,20 @@ func (r Recode) contract(cs []Coding) ([]Coding, bool) {
 		}
 		changed = true
 		cp := r.carry(cs[i])
-		j, have := at[keyOf(&cp)]
+		k := recodeKeyOf(&cp)
+		j, have := at[k]
 		switch {
 		case !have:
 			out = append(out, cp)
-		case sameButID(cs[j], cp) && cs[j].ID != cp.ID:
-			ids = append(ids, struct {
-				i  int
-				id string
-			}{j, cp.ID})
+		case recodeSameButID(cs[j], cp) && cs[j].ID != cp.ID:
+			fix[k] = cp.ID
 		}
 	}
 	if !changed {
 		return cs, false
 	}
-	// out holds the kept codings in their old order; fix the ids by key.
-	fix := map[spanKey]string{}
-	for _, x := range ids {
-		fix[keyOf(&cs[x.i])] = x.id
-	}
 	for i := range out {
-		if id, ok := fix[keyOf(&out[i])]; ok {
+		if id, ok := fix[recodeKeyOf(&out[i])]; ok {
 			out[i].ID = id
 		}
 	}

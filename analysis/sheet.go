@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/thematic-qda/thematic/corpus"
+	"github.com/thematic-qda/thematic/internal/errs"
 )
 
 // Coding sheets are workbooks a co-author fills in without thematic (in Excel
@@ -561,8 +562,10 @@ type SheetImport struct {
 // codings have origin OriginSheet, quotes and context from the source text,
 // and in codes mode the segment's id.
 //
-// The sheet is refused, with a *SheetError listing every problem found (by
-// cell where there is one), when: the About sheet is missing or damaged; a
+// A coder that cannot import the sheet (an invalid name, "auto", or the
+// coder a review sheet reviews) is an *errs.InputError. The sheet is
+// refused, with a *SheetError listing every problem found (by cell where
+// there is one), when: the About sheet is missing or damaged; a
 // source it lists is no longer in the project or its text changed (the
 // sha256 differs); a row's key is not found or its text (or quote) is not
 // the source's; a code column is headed by an unknown code or a code twice;
@@ -581,13 +584,13 @@ func ImportSheet(d *SheetData, opts SheetImportOptions) (*SheetImport, error) {
 		imp.Coder = opts.Coder
 	}
 	if err := ValidCoderName(imp.Coder); err != nil {
-		return nil, fail([]SheetProblem{{Msg: err.Error()}})
+		return nil, errs.New(opts.File, 0, 0, "%v", err)
 	}
 	switch {
 	case imp.Coder == AutoCoder:
-		return nil, fail([]SheetProblem{{Msg: fmt.Sprintf("coder %q belongs to 'thematic autocode'; import as another coder (--coder)", AutoCoder)}})
+		return nil, errs.New(opts.File, 0, 0, "coder %q belongs to 'thematic autocode'; import as another coder (--coder)", AutoCoder)
 	case about.Mode == SheetModeReview && imp.Coder == about.From:
-		return nil, fail([]SheetProblem{{Msg: fmt.Sprintf("the sheet reviews %s's codings; import it as another coder (--coder)", about.From)}})
+		return nil, errs.New(opts.File, 0, 0, "the sheet reviews %s's codings; import it as another coder (--coder)", about.From)
 	}
 	im := &sheetImporter{opts: opts, imp: imp, sources: map[string]*sheetSource{}}
 	if opts.CellText == nil {
@@ -793,11 +796,15 @@ func (im *sheetImporter) checkText(col, row int, got, want, what string) bool {
 	for at < len(g) && at < len(w) && g[at] == w[at] {
 		at++
 	}
-	for at > 0 && !utf8.RuneStart(w[min(at, len(w)-1)]) {
+	for at > 0 && at < len(w) && !utf8.RuneStart(w[at]) {
 		at--
 	}
-	im.problem(col, row, "text differs from %s at character %d (the source has %q); the text must stay as exported",
-		what, utf8.RuneCountInString(w[:at])+1, clipQuote(w[at:]))
+	has := "the source's text ends there"
+	if at < len(w) {
+		has = fmt.Sprintf("the source has %q", clipQuote(w[at:]))
+	}
+	im.problem(col, row, "text differs from %s at character %d (%s); the text must stay as exported",
+		what, utf8.RuneCountInString(w[:at])+1, has)
 	return false
 }
 

@@ -484,3 +484,32 @@ func BenchmarkParseSheetKey(b *testing.B) {
 		}
 	}
 }
+
+// Where a text cell differs from the source is said in characters.
+func TestImportSheetTextDiffers(t *testing.T) {
+	src := sheetTestSource(t)
+	for _, tc := range []struct {
+		cell, want string
+	}{
+		{"Because I can!", `at character 14 (the source has ".")`},
+		{"Because I", `at character 10 (the source has " can.")`},
+		{"Because I can. And more.", `at character 15 (the source's text ends there)`},
+		{"", `at character 1 (the source has "Because I can.")`},
+		{"Becau\u00dfe I can.", `at character 6 (the source has "se I can.")`},
+	} {
+		d := codesGrid(src)
+		d.Coding[3][4] = tc.cell
+		_, err := ImportSheet(d, sheetOpts(src))
+		want := "Coding!E4: text differs from segment p01:t2.p1.s1 " + tc.want
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("cell %q: got %v, want %q", tc.cell, err, want)
+		}
+	}
+	// Line ends and composition do not count.
+	d := codesGrid(src)
+	d.Coding[3][4] = "Because I can."
+	d.Coding[4][4] = "Nai\u0308ve, maybe 😀."
+	if _, err := ImportSheet(d, sheetOpts(src)); err != nil {
+		t.Error(err)
+	}
+}

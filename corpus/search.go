@@ -88,43 +88,58 @@ func (ix *Index) Search(req SearchRequest) ([]Hit, int, error) {
 		top = bq
 	}
 
-	// Hits sorted by score cannot be paged with SearchAfter (bleve does
-	// not carry the score in a hit's sort key), so "all hits" is a first
-	// page and, when there are more, one request for the rest: the sort is
-	// a total order, so the two requests agree.
-	size := batchSize
+	// Hits are ordered by score, then source and position. Reading a sort
+	// field costs a DocValues lookup for every candidate (half the time of a
+	// query with a thousand candidates), so bleve sorts by score alone and
+	// ties are ordered here; only when equal scores straddle the Limit is
+	// the query run again with the full sort, to choose the right ones.
+	// (SearchAfter cannot page hits sorted by score: bleve does not put the
+	// score in a hit's sort key.)
 	if req.Limit > 0 {
-		size = req.Limit
-	}
-	hits, total, err := ix.searchPage(top, 0, size, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	if req.Limit <= 0 && total > len(hits) && len(hits) == size {
-		hits, _, err = ix.searchPage(top, len(hits), total-len(hits), hits)
+		hits, total, err := ix.searchPage(top, req.Limit+1, false)
 		if err != nil {
 			return nil, 0, err
 		}
+		if len(hits) > req.Limit && hits[req.Limit].Score == hits[req.Limit-1].Score {
+			hits, total, err = ix.searchPage(top, req.Limit, true)
+			if err != nil {
+				return nil, 0, err
+			}
+		}
+		hits = hits[:min(len(hits), req.Limit)]
+		sortHits(hits)
+		return hits, total, nil
 	}
+	hits, total, err := ix.searchPage(top, batchSize, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	if total > len(hits) {
+		if hits, total, err = ix.searchPage(top, total, false); err != nil {
+			return nil, 0, err
+		}
+	}
+	sortHits(hits)
 	return hits, total, nil
 }
 
-// searchPage runs one request for size hits from from, appending to hits.
-func (ix *Index) searchPage(q query.Query, from, size int, hits []Hit) ([]Hit, int, error) {
-	sr := bleve.NewSearchRequestOptions(q, size, from, false)
+// searchPage runs one request for the first size hits, sorted by score
+// alone or, with fullSort, by score, source and position.
+func (ix *Index) searchPage(q query.Query, size int, fullSort bool) ([]Hit, int, error) {
+	sr := bleve.NewSearchRequestOptions(q, size, 0, false)
 	sr.Fields = []string{fieldText, fieldStart, fieldSource, fieldSegment}
 	sr.IncludeLocations = true
-	sr.SortByCustom(search.SortOrder{
-		&search.SortScore{Desc: true},
-		&search.SortField{Field: fieldOrder, Type: search.SortFieldAsString},
-	})
+	if fullSort {
+		sr.SortByCustom(search.SortOrder{
+			&search.SortScore{Desc: true},
+			&search.SortField{Field: fieldOrder, Type: search.SortFieldAsString},
+		})
+	}
 	res, err := ix.idx.Search(sr)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search: %w", err)
 	}
-	if hits == nil {
-		hits = make([]Hit, 0, len(res.Hits))
-	}
+	hits := make([]Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		hit, err := makeHit(h)
 		if err != nil {
@@ -133,6 +148,20 @@ func (ix *Index) searchPage(q query.Query, from, size int, hits []Hit) ([]Hit, i
 		hits = append(hits, hit)
 	}
 	return hits, int(res.Total), nil
+}
+
+// sortHits orders hits by score, then source, then position.
+func sortHits(hits []Hit) {
+	sort.Slice(hits, func(i, j int) bool {
+		a, b := hits[i], hits[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		return a.SegStart < b.SegStart
+	})
 }
 
 // makeHit turns a bleve hit into a Hit, converting the byte offsets of its

@@ -345,6 +345,7 @@ func Extracts(st *Study, opts ExtractOptions) (*ExtractSet, error) {
 			cmp.Compare(a.ID, b.ID),
 		)
 	})
+	x.items = make([]extract, 0, len(cs))
 	for i := 0; i < len(cs); {
 		j, end := i+1, cs[i].End
 		if opts.Merge {

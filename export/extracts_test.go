@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -883,4 +884,50 @@ func benchStudy(b *testing.B, nsrc, n int) *Study {
 		}
 	}
 	return st
+}
+
+// FuzzExports adds one coding with arbitrary offsets, code and quote (as a
+// hand-edited codings file could hold) to the fixture and writes every
+// export in every format: none may fail or panic.
+func FuzzExports(f *testing.F) {
+	fx := newFixture(f)
+	f.Add("p01-int", 26, 44, "first-visit", "I joined in March.", false, false)
+	f.Add("p01-int", -5, 3, "weather", "", true, true)
+	f.Add("p02-int", 80, 9999, "nope", "=1+1", true, false)
+	f.Add("p01-diary", 10, 10, "welcome", "x", false, true)
+	f.Add("gone", 0, 1, "cold", "\x00\xff", true, true)
+	f.Fuzz(func(t *testing.T, source string, start, end int, code, quote string, roles, merge bool) {
+		st := fx.study("alice", "bob", "auto")
+		st.Codings = append(slices.Clone(st.Codings), analysis.Coding{ID: "fuzz", Source: source, Start: start, End: end,
+			Quote: quote, Code: code, Coder: "fuzz", Origin: "manual"})
+		opts := ExtractOptions{Merge: merge}
+		if roles {
+			opts.Roles = []string{corpus.RoleParticipant}
+		}
+		var docs []Document
+		x, err := Extracts(st, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, x, BuildCodebookTable(st))
+		for _, cell := range []string{CellSegments, CellWords, CellPercent, CellExtracts} {
+			mx, err := BuildMatrix(st, MatrixOptions{Rows: "attr:site", Cols: "subtheme", Cell: cell})
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs = append(docs, mx)
+		}
+		co, err := BuildCooccurrence(st, CooccurrenceOptions{Unit: corpus.UnitParagraph})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, co)
+		for _, d := range docs {
+			for _, format := range []string{FormatXLSX, FormatCSV, FormatJSON, FormatMarkdown} {
+				if err := EncodeDocument(io.Discard, format, d); err != nil {
+					t.Fatalf("%T as %s: %v", d, format, err)
+				}
+			}
+		}
+	})
 }

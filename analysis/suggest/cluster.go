@@ -24,15 +24,17 @@ type termCount struct {
 	n    int32
 }
 
-// clusters groups the uncoded segments (e.docs) that share vocabulary:
-// each segment becomes a TF-IDF vector of its content words (weight
-// (1 + ln tf) ln(N/df), unit length; words in fewer than two segments, or,
-// among ten or more segments, in more than half of them, are left out), and
-// spherical k-means (cosine similarity; k-means++ start drawn with a PCG
-// generator seeded by Options.Seed) groups the vectors. Each cluster is
-// summarised by the words most key to it against the other segments
-// (Keyness). It returns the clusters, best first, the number of segments
-// clustered and the number left out for want of words.
+// clusters groups the uncoded segments (e.docs) that share vocabulary.
+// Each segment becomes a TF-IDF vector of its content words, weighted
+// (1 + ln tf) ln(N/df) and of unit length. Words are left out when they are
+// in fewer than two segments, when (among ten or more segments) they are in
+// more than half of them, and when the participants use them no more often
+// than the reference does ("use", "next"). Spherical k-means (cosine
+// similarity, with a k-means++ start drawn from a PCG generator seeded by
+// Options.Seed) groups the vectors. Each cluster is summarised by the words
+// most key to it against the other segments (Keyness). It returns the
+// clusters, best first, the number of segments clustered and the number
+// left out for want of words.
 func (e *engine) clusters() (out []Suggestion, clustered, unclustered int) {
 	out = []Suggestion{}
 	nd := len(e.docs)
@@ -51,7 +53,7 @@ func (e *engine) clusters() (out []Suggestion, clustered, unclustered int) {
 	for _, ts := range docTerms {
 		for _, t := range ts {
 			d := df[t.term]
-			if _, ok := col[t.term]; ok || d < 2 || (nd >= 10 && 2*d > nd) {
+			if _, ok := col[t.term]; ok || d < 2 || (nd >= 10 && 2*d > nd) || !e.keyWord(t.term) {
 				continue
 			}
 			col[t.term] = int32(len(cols))
@@ -261,12 +263,43 @@ func (e *engine) bestSurfaces() []string {
 	return best
 }
 
+// restarts is how many times k-means starts afresh for m vectors; the
+// grouping with the highest total similarity wins. Lloyd's rounds can
+// settle on a poor grouping from an unlucky start, and restarts are cheap
+// on the few thousand segments of a typical study.
+func restarts(m int) int {
+	switch {
+	case m <= 5000:
+		return 8
+	case m <= 50000:
+		return 3
+	}
+	return 1
+}
+
 // kmeans clusters the vectors vecs[act[j]] into k groups by cosine
-// similarity and returns each one's group and its similarity to the
-// group's centre. dims is the number of columns.
+// similarity, keeping the best of several seeded starts, and returns each
+// one's group and its similarity to the group's centre. dims is the number
+// of columns.
 func kmeans(vecs []sparse, act []int, dims, k int, seed uint64) (assign []int, sims []float64) {
-	m := len(act)
 	rng := rand.New(rand.NewPCG(seed, seed^0x5851F42D4C957F2D))
+	best := math.Inf(-1)
+	for r := restarts(len(act)); r > 0; r-- {
+		a, s := kmeansOnce(vecs, act, dims, k, rng)
+		total := 0.0
+		for _, x := range s {
+			total += x
+		}
+		if total > best+1e-9 {
+			best, assign, sims = total, a, s
+		}
+	}
+	return assign, sims
+}
+
+// kmeansOnce runs k-means++ and Lloyd's rounds once.
+func kmeansOnce(vecs []sparse, act []int, dims, k int, rng *rand.Rand) (assign []int, sims []float64) {
+	m := len(act)
 	cent := make([][]float64, 0, k)
 	vec := func(j int) sparse { return vecs[act[j]] }
 	dense := func(v sparse) []float64 {

@@ -89,3 +89,11 @@ func testAnalyzer(t testing.TB) *corpus.Analyzer {
 	}
 	return an
 }
+
+func corpusAnalyzer(lang string) (*corpus.Analyzer, error) { return corpus.NewAnalyzer(lang, false) }
+
+// toySource makes a source from text the way ingest segments it.
+func toySource(id, kind, cas string, number int, text string) *corpus.Source {
+	segs, speakers := corpus.Segments(corpus.Document{Text: text}, kind, nil)
+	return &corpus.Source{ID: id, Kind: kind, Case: cas, Number: number, Text: text, Segments: segs, Speakers: speakers}
+}

@@ -214,12 +214,12 @@ type unit struct {
 
 // Tag classes of tokens.
 const (
-	tagOther uint8 = iota
-	tagNoun        // NN NNS
-	tagProper      // NNP NNPS
-	tagAdj         // JJ JJR JJS
-	tagGerund      // VBG
-	tagVerb        // other VB*
+	tagOther  uint8 = iota
+	tagNoun         // NN NNS
+	tagProper       // NNP NNPS
+	tagAdj          // JJ JJR JJS
+	tagGerund       // VBG
+	tagVerb         // other VB*
 )
 
 func tagClass(t string) uint8 {
@@ -260,6 +260,8 @@ type engine struct {
 	refUnits []refUnit
 	refWords int
 	refTotal float64
+	refStems []float64 // counts by stem in the reference sentences
+	refList  *Reference
 
 	freq  []map[uint64]int32 // frequent n-grams by length
 	cands []*cand
@@ -570,7 +572,15 @@ func (e *engine) collect() {
 		for _, t := range tk.Tokenize(text) {
 			ids = append(ids, e.v.stemOf[e.v.id(t.Text)])
 		}
-		e.refWords += countNonZero(ids)
+		for _, st := range ids {
+			if st != 0 {
+				e.refWords++
+				for int(st) >= len(e.refStems) {
+					e.refStems = append(e.refStems, 0)
+				}
+				e.refStems[st]++
+			}
+		}
 		for i := range ids {
 			for n := 1; n <= maxN && i+n <= len(ids); n++ {
 				if ids[i+n-1] == 0 {
@@ -582,16 +592,6 @@ func (e *engine) collect() {
 			}
 		}
 	}
-}
-
-func countNonZero(ids []uint32) int {
-	n := 0
-	for _, id := range ids {
-		if id != 0 {
-			n++
-		}
-	}
-	return n
 }
 
 // segText returns the text of segment gi of source si.
@@ -625,6 +625,26 @@ func isNP(tags []uint8) bool {
 	return true
 }
 
+// refCount is a stem's count in the reference.
+func (e *engine) refCount(st uint32) float64 {
+	if e.refList != nil {
+		return float64(e.refList.Counts[e.v.stems[st]])
+	}
+	if int(st) < len(e.refStems) {
+		return e.refStems[st]
+	}
+	return 0
+}
+
+// keyWord reports whether the participants use a word more than the
+// reference does (always, when there is no reference).
+func (e *engine) keyWord(st uint32) bool {
+	if e.refTotal == 0 {
+		return true
+	}
+	return Keyness(float64(e.stemCount[st]), e.refCount(st), float64(e.nWords), e.refTotal) > 0
+}
+
 // corpusRef reports whether keyness compares against the rest of the
 // corpus.
 func (e *engine) corpusRef() bool {
@@ -636,12 +656,16 @@ func (e *engine) corpusRef() bool {
 func (e *engine) reference() string {
 	if e.corpusRef() {
 		e.refTotal = float64(e.refWords)
+		if e.refWords == 0 {
+			return "nothing: the corpus has no other text, so phrases are ranked by frequency"
+		}
 		return fmt.Sprintf("the rest of the corpus (%d words)", e.refWords)
 	}
 	ref := e.opts.Reference
 	if ref == nil {
 		ref = general(e.opts.Analyzer)
 	}
+	e.refList = ref
 	e.refTotal = float64(ref.Total)
 	// A phrase's count in a word list is unknown; its rarest word's count
 	// bounds it from above, so a phrase's keyness is never overstated.

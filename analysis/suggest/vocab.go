@@ -73,16 +73,17 @@ func (v *vocab) intern(tok string) uint32 {
 }
 
 // stemKey analyses a folded word: its term, or for a stop word, a number or
-// a word the analyser drops, the word itself marked stop. A word the
+// a word the analyser drops, the word itself after a NUL, marked stop (so
+// that the stop word "at" and the stem of "ate" differ). A word the
 // analyser splits (no-dig) joins its terms with '-'.
 func (v *vocab) stemKey(s string) (key string, stop bool) {
 	if v.extra[s] || !hasLetter(s) {
-		return s, true
+		return "\x00" + s, true
 	}
 	toks := v.an.Tokens(s)
 	switch len(toks) {
 	case 0:
-		return s, true
+		return "\x00" + s, true
 	case 1:
 		return toks[0].Term, false
 	}
@@ -127,7 +128,7 @@ func extraStopWords(lang string) map[string]bool {
 		um umm uh uhh er erm ah oh hmm mm mhm yeah yes yep yup no nope ok okay
 		right well like just really actually basically literally honestly
 		sort kind bit lot lots thing things stuff something anything everything
-		nothing someone anyone everyone somebody anybody everybody
+		nothing nobody none someone anyone everyone somebody anybody everybody
 		think thought know knew known mean meant guess suppose say says said
 		get gets got getting go goes going went gone come comes came coming
 		make makes made want wanted need needs see seen saw look looked

@@ -99,7 +99,8 @@ func newCodebookCmd(g *globals) *cobra.Command {
 and how much is coded at each node: CODINGS (codings of the node itself:
 one coder's code on one span of text), SOURCES and CASES (the distinct
 sources and cases those codings fall in), and the same three as TOTAL
-columns counting the node together with everything below it.
+columns counting the node together with everything below it. Orphaned
+codings (whose text changed; see 'thematic status') count too.
 
 The codings of every coder except "auto" (the rules of 'thematic autocode')
 are counted; --coder chooses (repeat it, or give a comma-separated list).
@@ -814,6 +815,10 @@ func runCodebookRename(opts *CodebookRenameOptions) error {
 					return err
 				}
 				fmt.Fprintf(opts.IO.ErrOut, "Finished an interrupted rename of %q to %q: %s\n", opts.ID, opts.NewID, codebookCarried(counts, opts.NewID))
+				return nil
+			}
+			if m := cb.Node(opts.NewID); opts.NewName == "" || m.Name == strings.TrimSpace(opts.NewName) {
+				fmt.Fprintf(opts.IO.ErrOut, "Nothing to do: %q is renamed to %q already, and no codings of %q are left\n", opts.ID, opts.NewID, opts.ID)
 				return nil
 			}
 		}

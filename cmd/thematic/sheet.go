@@ -1,0 +1,504 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/thematic-qda/thematic/analysis"
+	"github.com/thematic-qda/thematic/codebook"
+	"github.com/thematic-qda/thematic/corpus"
+	"github.com/thematic-qda/thematic/export"
+	"github.com/thematic-qda/thematic/internal/errs"
+)
+
+// SheetExportOptions are the flags of 'thematic sheet export'.
+type SheetExportOptions struct {
+	IO      *IOStreams
+	Project func() (*corpus.Project, error)
+	Coder   string
+	Codes   []string
+	Sources []string
+	Unit    string
+	Roles   []string
+	From    string
+	Out     string
+	JSON    bool
+	Now     func() time.Time
+}
+
+// SheetImportOptions are the flags of 'thematic sheet import'.
+type SheetImportOptions struct {
+	IO      *IOStreams
+	Project func() (*corpus.Project, error)
+	File    string
+	Coder   string
+	Replace bool
+	DryRun  bool
+	JSON    bool
+	Now     func() time.Time
+}
+
+// sheetMaxProblems is how many problems of a refused sheet are printed.
+const sheetMaxProblems = 20
+
+func init() { register(newSheetCmd) }
+
+func newSheetCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sheet",
+		Short: "Coding sheets: code in Excel or LibreOffice, import the result",
+		Long: `A coding sheet is an Excel workbook that a co-author fills in without
+thematic, in Excel or LibreOffice: 'thematic sheet export' writes it,
+'thematic sheet import' reads it back as the co-author's codings, so that
+agreement can be measured ('thematic agree').`,
+		Example: `  thematic sheet export --coder bob --out bob.xlsx
+  thematic sheet import bob.xlsx`,
+	}
+	cmd.AddCommand(newSheetExportCmd(g), newSheetImportCmd(g))
+	return cmd
+}
+
+func newSheetExportCmd(g *globals) *cobra.Command {
+	opts := &SheetExportOptions{IO: g.ios, Project: g.project, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "export --coder NAME --out FILE.xlsx",
+		Short: "Write a coding sheet for a co-author to fill in",
+		Long: `Write a workbook for the co-author --coder to fill in with Excel or
+LibreOffice.
+
+The sheet "Coding" has one row per segment (--unit: sentence, paragraph or
+turn) of the sources, with its citation, speaker, line and text, and one
+column per code: the co-author marks with x each code that applies. The
+codes are --codes (a theme or sub-theme stands for the codes under it), or
+every code of the codebook. --roles participant leaves out what
+interviewers said.
+
+With --from CODER the sheet lists instead each coding of CODER, with the
+coded quote and its context, for the co-author to review: accept it, reject
+it, or correct it with another code.
+
+The sheet "Codebook" gives each code's definition, when to use it and
+examples. A hidden sheet "About" records the sources' versions, so that an
+import can tell whether they changed since.`,
+		Example: `  thematic sheet export --coder bob --out bob.xlsx
+  thematic sheet export --coder bob --codes boundaries,welcome --sources p01,p02 --roles participant --out bob.xlsx
+  thematic sheet export --coder bob --unit paragraph --out bob-paragraphs.xlsx
+  thematic sheet export --coder bob --from alice --out bob-reviews-alice.xlsx`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runSheetExport(opts) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Coder, "coder", "", "the co-author who fills in the sheet (required)")
+	f.StringSliceVar(&opts.Codes, "codes", nil, "the codes to code with, or whose codings to review (`ID,...`; a theme brings its codes)")
+	f.StringSliceVar(&opts.Sources, "sources", nil, "the sources to list (`ID,...`; default: all)")
+	f.StringVar(&opts.Unit, "unit", corpus.UnitSentence, "one row per sentence, paragraph or turn")
+	f.StringSliceVar(&opts.Roles, "roles", nil, "list only what speakers of these roles said (`ROLE,...`: participant, interviewer, other)")
+	f.StringVar(&opts.From, "from", "", "review the codings of `CODER` instead of coding afresh")
+	f.StringVar(&opts.Out, "out", "", "the workbook to write (`FILE.xlsx`, required)")
+	f.BoolVar(&opts.JSON, "json", false, "print what was written as JSON")
+	return cmd
+}
+
+func newSheetImportCmd(g *globals) *cobra.Command {
+	opts := &SheetImportOptions{IO: g.ios, Project: g.project, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "import FILE.xlsx",
+		Short: "Read a filled-in coding sheet back as a coder's codings",
+		Long: `Read a coding sheet written by 'thematic sheet export' and filled in by a
+co-author, and save its codings as those of the coder it was made for (or
+--coder), with origin "sheet".
+
+On a sheet of codes, a cell marked x (or X, 1, yes, ✓) codes the whole
+segment of its row with the code of its column. On a review sheet, accept
+keeps the other coder's coding for this coder, reject drops it, and correct
+codes the same text with the code in "Correct code"; a note becomes the
+coding's memo.
+
+The sheet is checked first and imported only if all of it is valid: the
+sources must be as they were when the sheet was made, each row's text as
+exported, codes known to the codebook, marks and decisions readable. Every
+problem is reported by cell (up to 20 are printed) and nothing is written.
+
+The codings are added to the coder's; with --replace the coder's codings in
+the sheet's sources and of its codes are replaced (those of a review sheet:
+of every code, unless it was made with --codes).`,
+		Example: `  thematic sheet import bob.xlsx
+  thematic sheet import --dry-run bob.xlsx
+  thematic sheet import --replace bob.xlsx
+  thematic sheet import --coder carol carol-filled-in-bobs-sheet.xlsx`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			return runSheetImport(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Coder, "coder", "", "import as this coder (default: the coder the sheet was made for)")
+	f.BoolVar(&opts.Replace, "replace", false, "replace the coder's codings in the sheet's sources and codes")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "check the sheet and say what would be imported; write nothing")
+	f.BoolVar(&opts.JSON, "json", false, "print what was imported as JSON")
+	return cmd
+}
+
+// sheetCheckCoder refuses names that cannot be a co-author's.
+func sheetCheckCoder(flag, name string) error {
+	if err := analysis.ValidCoderName(name); err != nil {
+		return errs.New("", 0, 0, "%s: %v", flag, err)
+	}
+	if name == analysis.AutoCoder {
+		return errs.New("", 0, 0, "%s: coder %q belongs to 'thematic autocode'; choose a person's name", flag, name)
+	}
+	return nil
+}
+
+// sheetTrim drops empty items and surrounding spaces from a list flag.
+func sheetTrim(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func runSheetExport(opts *SheetExportOptions) error {
+	if opts.Coder == "" {
+		return errs.New("", 0, 0, "--coder is required: the co-author who fills in the sheet, e.g. --coder bob")
+	}
+	if err := sheetCheckCoder("--coder", opts.Coder); err != nil {
+		return err
+	}
+	if opts.From != "" {
+		if err := analysis.ValidCoderName(opts.From); err != nil {
+			return errs.New("", 0, 0, "--from: %v", err)
+		}
+		if opts.From == opts.Coder {
+			return errs.New("", 0, 0, "--from %s: a coder cannot review their own codings; give the reviewer as --coder", opts.From)
+		}
+	}
+	if opts.Out == "" {
+		return errs.New("", 0, 0, "--out is required, e.g. --out %s.xlsx", opts.Coder)
+	}
+	if !strings.EqualFold(filepath.Ext(opts.Out), ".xlsx") {
+		return errs.New("", 0, 0, "--out %q: the file name must end in .xlsx", opts.Out)
+	}
+	if err := checkUnit(opts.Unit); err != nil {
+		return err
+	}
+	roles := sheetTrim(opts.Roles)
+	for _, r := range roles {
+		if r != corpus.RoleParticipant && r != corpus.RoleInterviewer && r != corpus.RoleOther {
+			return errs.New("", 0, 0, "--roles %q: use participant, interviewer or other", r)
+		}
+	}
+	p, err := opts.Project()
+	if err != nil {
+		return err
+	}
+	cb, err := codebook.Load(p.Path(corpus.CodebookFile))
+	if err != nil {
+		return err
+	}
+	codes, err := sheetCodes(cb, sheetTrim(opts.Codes), opts.From != "")
+	if err != nil {
+		return err
+	}
+	srcs, err := sheetSources(p, sheetTrim(opts.Sources))
+	if err != nil {
+		return err
+	}
+	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
+	if err != nil {
+		return err
+	}
+	cs := &export.CodingSheet{
+		About: analysis.SheetAbout{
+			Project: p.Config.Name, Coder: opts.Coder, From: opts.From, Unit: opts.Unit, Roles: roles,
+			Created: opts.Now().UTC().Truncate(time.Second),
+		},
+		Codebook: cb,
+		Codes:    codes,
+		Sources:  srcs,
+		Cite: func(src *corpus.Source) string {
+			return corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases))
+		},
+	}
+	if opts.From != "" {
+		store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+		have, err := store.Coders()
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(have, opts.From) {
+			return errs.New("", 0, 0, "--from %s: %s has no codings (coders: %s)", opts.From, opts.From, sheetList(have))
+		}
+		if cs.Review, err = store.Load(opts.From); err != nil {
+			return err
+		}
+	}
+	st, err := export.WriteCodingSheet(opts.Out, cs)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, struct {
+			File    string   `json:"file"`
+			Mode    string   `json:"mode"`
+			Coder   string   `json:"coder"`
+			From    string   `json:"from,omitempty"`
+			Unit    string   `json:"unit"`
+			Rows    int      `json:"rows"`
+			Sources int      `json:"sources"`
+			Codes   []string `json:"codes"`
+			Skipped int      `json:"skipped,omitempty"`
+		}{opts.Out, sheetMode(opts.From), opts.Coder, opts.From, opts.Unit, st.Rows, st.Sources, sheetIDs(codes), st.Skipped})
+	}
+	w := opts.IO.ErrOut
+	if opts.From == "" {
+		fmt.Fprintf(w, "Wrote %s: %d %ss of %d %s, %d %s to code, for %s.\n", opts.Out, st.Rows, opts.Unit,
+			st.Sources, sheetPlural(st.Sources, "source", "sources"), len(codes), sheetPlural(len(codes), "code", "codes"), opts.Coder)
+		fmt.Fprintf(w, "%s marks each code that applies with x; then: thematic sheet import %s\n", opts.Coder, opts.Out)
+		return nil
+	}
+	fmt.Fprintf(w, "Wrote %s: %d %s of %s in %d %s, for %s to review.\n", opts.Out, st.Rows,
+		sheetPlural(st.Rows, "coding", "codings"), opts.From, st.Sources, sheetPlural(st.Sources, "source", "sources"), opts.Coder)
+	if st.Skipped > 0 {
+		fmt.Fprintf(w, "Left out %d orphaned %s of %s (see 'thematic reanchor').\n", st.Skipped, sheetPlural(st.Skipped, "coding", "codings"), opts.From)
+	}
+	fmt.Fprintf(w, "%s accepts, rejects or corrects each; then: thematic sheet import %s\n", opts.Coder, opts.Out)
+	return nil
+}
+
+func sheetMode(from string) string {
+	if from != "" {
+		return analysis.SheetModeReview
+	}
+	return analysis.SheetModeCodes
+}
+
+func sheetPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func sheetList(names []string) string {
+	if len(names) == 0 {
+		return "none yet"
+	}
+	return strings.Join(names, ", ")
+}
+
+func sheetIDs(ns []*codebook.Node) []string {
+	out := []string{}
+	for _, n := range ns {
+		out = append(out, n.ID)
+	}
+	return out
+}
+
+// sheetCodes picks the codes of a sheet in codebook order. A codes sheet
+// has a column per code (not per theme or sub-theme): those named, a theme or
+// sub-theme standing for the codes under it (or for itself when it has
+// none), or by default every code. A review sheet takes the codings of the
+// nodes named and of everything under them, or of every code (nil).
+func sheetCodes(cb *codebook.Codebook, ids []string, review bool) ([]*codebook.Node, error) {
+	if len(ids) == 0 && review {
+		return nil, nil
+	}
+	var out []*codebook.Node
+	if len(ids) > 0 {
+		set, unknown := analysis.ExpandCodes(cb, ids)
+		if len(unknown) > 0 {
+			return nil, errs.New(cb.File, 0, 0, "--codes: no code %q in the codebook (see 'thematic codebook')", unknown[0])
+		}
+		if !review {
+			// A named node with codes under it gives way to them.
+			for _, id := range ids {
+				n := cb.Node(id)
+				if n.Level != codebook.LevelCode && slices.ContainsFunc(n.Descendants(), func(d *codebook.Node) bool { return d.Level == codebook.LevelCode }) {
+					delete(set, id)
+				}
+			}
+		}
+		for _, n := range cb.Codes() {
+			if set[n.ID] && (review || n.Level == codebook.LevelCode || slices.Contains(ids, n.ID)) {
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+	all := cb.Codes()
+	for _, n := range all {
+		if n.Level == codebook.LevelCode {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		out = all // a codebook of themes only
+	}
+	if len(out) == 0 {
+		return nil, errs.New(cb.File, 0, 0, "the codebook has no codes to put on a sheet; add some first")
+	}
+	return out, nil
+}
+
+// sheetSources reads the sources named, or all, with their text.
+func sheetSources(p *corpus.Project, ids []string) ([]*corpus.Source, error) {
+	if len(ids) == 0 {
+		srcs, err := p.Sources(true)
+		if err == nil && len(srcs) == 0 {
+			return nil, errs.New("", 0, 0, "the project has no sources yet; see 'thematic ingest'")
+		}
+		return srcs, err
+	}
+	var out []*corpus.Source
+	for _, id := range ids {
+		src, err := p.Source(id, true)
+		if err != nil {
+			return nil, fmt.Errorf("--sources: %w", err)
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// sheetImportResult is what 'thematic sheet import --json' prints.
+type sheetImportResult struct {
+	File      string `json:"file"`
+	Mode      string `json:"mode"`
+	Coder     string `json:"coder"`
+	Rows      int    `json:"rows"`
+	Codings   int    `json:"codings"`
+	Replaced  int    `json:"replaced"`
+	Kept      int    `json:"kept"` // the coder's codings in the sheet's scope left in place
+	Missing   int    `json:"missing_segments,omitempty"`
+	Accepted  int    `json:"accepted,omitempty"`
+	Rejected  int    `json:"rejected,omitempty"`
+	Corrected int    `json:"corrected,omitempty"`
+	DryRun    bool   `json:"dry_run,omitempty"`
+}
+
+func runSheetImport(opts *SheetImportOptions) error {
+	if opts.Coder != "" {
+		if err := sheetCheckCoder("--coder", opts.Coder); err != nil {
+			return err
+		}
+	}
+	p, err := opts.Project()
+	if err != nil {
+		return err
+	}
+	data, err := export.ReadCodingSheet(opts.File)
+	if err != nil {
+		return err
+	}
+	cb, err := codebook.Load(p.Path(corpus.CodebookFile))
+	if err != nil {
+		return err
+	}
+	unlock, err := p.Lock(10 * time.Second)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	srcs, err := p.Sources(true)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]*corpus.Source, len(srcs))
+	for _, s := range srcs {
+		byID[s.ID] = s
+	}
+	imp, err := analysis.ImportSheet(data, analysis.SheetImportOptions{
+		File:     opts.File,
+		Sources:  byID,
+		Known:    func(code string) bool { return cb.Node(code) != nil },
+		Coder:    opts.Coder,
+		Time:     opts.Now().UTC(),
+		CellText: export.SheetCellText,
+	})
+	var se *analysis.SheetError
+	if errors.As(err, &se) {
+		return sheetRefuse(opts, se)
+	}
+	if err != nil {
+		return err
+	}
+	res := sheetImportResult{File: opts.File, Mode: imp.About.Mode, Coder: imp.Coder, Rows: imp.Rows,
+		Codings: len(imp.Codings), Missing: imp.Missing, DryRun: opts.DryRun,
+		Accepted: imp.Accepted, Rejected: imp.Rejected, Corrected: imp.Corrected}
+	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+	old, err := store.Load(imp.Coder)
+	if err != nil {
+		return err
+	}
+	merged, removed := imp.Merge(old, opts.Replace)
+	res.Replaced = removed
+	if !opts.Replace {
+		for i := range old {
+			if imp.InScope(&old[i]) {
+				res.Kept++
+			}
+		}
+	}
+	if !opts.DryRun {
+		if err := store.Save(imp.Coder, merged); err != nil {
+			return err
+		}
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, res)
+	}
+	sheetImportReport(opts, imp, res)
+	return nil
+}
+
+// sheetRefuse prints a refused sheet's problems and returns the error.
+func sheetRefuse(opts *SheetImportOptions, se *analysis.SheetError) error {
+	for i, pr := range se.Problems {
+		if i == sheetMaxProblems {
+			fmt.Fprintf(opts.IO.ErrOut, "%s: ... and %d more %s\n", opts.File, len(se.Problems)-i, sheetPlural(len(se.Problems)-i, "problem", "problems"))
+			break
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", opts.File, pr)
+	}
+	n := len(se.Problems)
+	return errs.New(opts.File, 0, 0, "%d %s in the sheet; nothing was imported", n, sheetPlural(n, "problem", "problems"))
+}
+
+// sheetImportReport says on stderr what an import did.
+func sheetImportReport(opts *SheetImportOptions, imp *analysis.SheetImport, res sheetImportResult) {
+	w := opts.IO.ErrOut
+	verb := "Imported"
+	if opts.DryRun {
+		verb = "Would import"
+	}
+	fmt.Fprintf(w, "%s %d %s of %s from %s (%d %s", verb, res.Codings, sheetPlural(res.Codings, "coding", "codings"),
+		imp.Coder, opts.File, res.Rows, sheetPlural(res.Rows, "row", "rows"))
+	if imp.About.Mode == analysis.SheetModeReview {
+		fmt.Fprintf(w, ": %d accepted, %d rejected, %d corrected", res.Accepted, res.Rejected, res.Corrected)
+	}
+	fmt.Fprintln(w, ").")
+	if imp.Coder != imp.About.Coder {
+		fmt.Fprintf(w, "The sheet was made for %s.\n", imp.About.Coder)
+	}
+	if res.Replaced > 0 {
+		fmt.Fprintf(w, "Replaced %d earlier %s of %s in the sheet's sources and codes.\n", res.Replaced, sheetPlural(res.Replaced, "coding", "codings"), imp.Coder)
+	}
+	if res.Kept > 0 {
+		fmt.Fprintf(w, "%s already had %d %s in the sheet's sources and codes; kept (--replace replaces them).\n", imp.Coder, res.Kept, sheetPlural(res.Kept, "coding", "codings"))
+	}
+	if res.Missing > 0 {
+		fmt.Fprintf(w, "Note: %d %s of the sheet's sources %s not on the sheet (rows deleted?); they count as not coded.\n",
+			res.Missing, sheetPlural(res.Missing, "segment", "segments"), sheetPlural(res.Missing, "is", "are"))
+	}
+}
