@@ -95,6 +95,13 @@ func (sx *sourceIndex) candidates(c *compiledCode, units []corpus.Segment, qs ma
 			}
 			return
 		}
+		for term, posts := range sx.postings {
+			if m.termGlob.MatchString(term) {
+				for _, ti := range posts {
+					addPos(sx.toks[ti].Start)
+				}
+			}
+		}
 		for i, s := range sx.surfaces {
 			if m.glob.MatchString(s) {
 				addPos(sx.toks[i].Start)

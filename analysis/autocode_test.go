@@ -185,3 +185,15 @@ func TestAutocodeMultibyteOffsets(t *testing.T) {
 		t.Errorf("coded %q, want %q", got, want)
 	}
 }
+
+// Wildcards in rules match as they do in search: on stemmed terms too, so
+// "boundary*" finds "boundaries" (indexed as the stem "boundari").
+func TestAutocodeWildcardMatchesStems(t *testing.T) {
+	cb := parseCodebook(t, codebookWith("- id: c\n  name: C\n  unit: match\n  rules:\n    - words: [\"boundary*\", \"gard?n\"]\n"))
+	src := testSource(t, "w", corpus.KindNotes, "Setting boundaries matters. One boundary. The garden, the gardens.", nil)
+	got := quotesOf(t, cb, "c", src)
+	want := []string{"boundaries", "boundary", "garden", "gardens"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("coded %q, want %q", got, want)
+	}
+}

@@ -22,18 +22,24 @@ const (
 )
 
 // termMatcher matches one word of a rule against analysed tokens: a plain
-// word by its analysed term (so stemming and case work as in search), a
-// pattern with * or ? by its folded surface form.
+// word by its analysed term (so stemming and case work as in search); a
+// pattern with * or ? by the token's term, as search matches wildcards
+// (boundary* also as its stem boundari*), or by the folded word as written.
 type termMatcher struct {
-	term string         // analysed term; "" for a stop word, which never matches
-	glob *regexp.Regexp // for wildcard patterns
+	term     string         // analysed term; "" for a stop word, which never matches
+	glob     *regexp.Regexp // wildcard on the folded surface form
+	termGlob *regexp.Regexp // the same wildcard on analysed terms
 }
 
-func newTermMatcher(an *corpus.Analyzer, word string) termMatcher {
-	if strings.ContainsAny(word, "*?") {
-		var b strings.Builder
-		b.WriteString("^")
-		for _, r := range an.Fold(word) {
+// globRegexp compiles a folded wildcard pattern (* any letters, ? one).
+func globRegexp(patterns ...string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^(?:")
+	for i, p := range patterns {
+		if i > 0 {
+			b.WriteString("|")
+		}
+		for _, r := range p {
 			switch r {
 			case '*':
 				b.WriteString(`\w*`)
@@ -43,16 +49,23 @@ func newTermMatcher(an *corpus.Analyzer, word string) termMatcher {
 				b.WriteString(regexp.QuoteMeta(string(r)))
 			}
 		}
-		b.WriteString("$")
-		return termMatcher{glob: regexp.MustCompile(b.String())}
+	}
+	b.WriteString(")$")
+	return regexp.MustCompile(b.String())
+}
+
+func newTermMatcher(an *corpus.Analyzer, word string) termMatcher {
+	if strings.ContainsAny(word, "*?") {
+		return termMatcher{glob: globRegexp(an.Fold(word)), termGlob: globRegexp(an.Wildcards(word)...)}
 	}
 	return termMatcher{term: an.Term(word)}
 }
 
-// match reports whether token t (with its surface text) matches.
+// match reports whether token t (with its folded surface text, "" when not
+// computed) matches.
 func (m termMatcher) match(t corpus.Token, surface string) bool {
 	if m.glob != nil {
-		return m.glob.MatchString(surface)
+		return m.termGlob.MatchString(t.Term) || surface != "" && m.glob.MatchString(surface)
 	}
 	return m.term != "" && t.Term == m.term
 }
@@ -97,15 +110,14 @@ func scanWords(an *corpus.Analyzer, text []rune, from, to int) []word {
 	return out
 }
 
-// compilePhrase folds a phrase's words; a word with * or ? is a wildcard.
+// compilePhrase folds a phrase's words; a word followed by * matches any ending.
 func compilePhrase(an *corpus.Analyzer, s string) []termMatcher {
 	rs := []rune(s)
 	var out []termMatcher
 	for _, w := range scanWords(an, rs, 0, len(rs)) {
-		orig := string(rs[w.start:w.end])
-		if w.end < len(rs) && strings.ContainsRune("*?", rs[w.end]) || strings.ContainsAny(orig, "*?") {
-			m := newTermMatcher(an, orig+"*")
-			out = append(out, m)
+		if w.end < len(rs) && strings.ContainsRune("*?", rs[w.end]) {
+			// Phrases match words as written, so only the surface glob applies.
+			out = append(out, termMatcher{glob: globRegexp(w.fold + "*")})
 			continue
 		}
 		out = append(out, termMatcher{term: w.fold})
