@@ -520,6 +520,41 @@ func fieldBit(name string) uint16 {
 	return 0
 }
 
+// knownKey recognises `"name":` for a field name written plainly, as Save
+// writes it, at the start of s: a shortcut past general string parsing.
+func knownKey(s string) (string, uint16) {
+	if len(s) < 5 {
+		return "", 0
+	}
+	var cands []string
+	switch s[1] {
+	case 'i':
+		cands = []string{"id"}
+	case 's':
+		cands = []string{"source", "start", "suffix", "segment"}
+	case 'e':
+		cands = []string{"end"}
+	case 'q':
+		cands = []string{"quote"}
+	case 'p':
+		cands = []string{"prefix"}
+	case 'c':
+		cands = []string{"code", "coder"}
+	case 'o':
+		cands = []string{"origin", "orphan"}
+	case 't':
+		cands = []string{"time"}
+	case 'm':
+		cands = []string{"memo"}
+	}
+	for _, k := range cands {
+		if len(s) >= len(k)+3 && s[1:len(k)+1] == k && s[len(k)+1] == '"' && s[len(k)+2] == ':' {
+			return k, fieldBit(k)
+		}
+	}
+	return "", 0
+}
+
 // maxOffset bounds start and end when reading, far above any real text.
 const maxOffset = 1 << 40
 
@@ -757,16 +792,22 @@ func (p *lineParser) parseLine(ln string, c *Coding) (blank bool, err *errs.Inpu
 				return false, p.errAt(i, "expected a field name in double quotes, found %s", p.what(i))
 			}
 			keyAt := i
-			key, j, err := p.str(ln, i)
-			if err != nil {
-				return false, err
+			key, f := knownKey(ln[i:])
+			if f != 0 {
+				i += len(key) + 3 // "key":
+			} else {
+				k, j, err := p.str(ln, i)
+				if err != nil {
+					return false, err
+				}
+				i = skipSpace(ln, j)
+				if i >= len(ln) || ln[i] != ':' {
+					return false, p.errAt(i, "expected ':' after %q, found %s", k, p.what(i))
+				}
+				key, f = k, fieldBit(k)
+				i++
 			}
-			i = skipSpace(ln, j)
-			if i >= len(ln) || ln[i] != ':' {
-				return false, p.errAt(i, "expected ':' after %q, found %s", key, p.what(i))
-			}
-			i = skipSpace(ln, i+1)
-			f := fieldBit(key)
+			i = skipSpace(ln, i)
 			if f == 0 {
 				return false, p.errAt(keyAt, "unknown field %q (a coding has %s)", key, strings.Join(fieldNames, ", "))
 			}
@@ -774,7 +815,8 @@ func (p *lineParser) parseLine(ln string, c *Coding) (blank bool, err *errs.Inpu
 				return false, p.errAt(keyAt, "field %q is given twice", key)
 			}
 			seen |= f
-			if j, err = p.value(ln, i, key, f, c); err != nil {
+			j, err := p.value(ln, i, key, f, c)
+			if err != nil {
 				return false, err
 			}
 			i = skipSpace(ln, j)

@@ -140,7 +140,7 @@ func roundTo(f float64, d int) float64 {
 
 // Table lists every pair of different codes, in codebook order: their
 // labels and ids, the segments with both, with each, and the Jaccard
-// index (empty when neither is present).
+// index rounded to four decimals (empty when neither is present).
 func (co *Cooccurrence) Table() Table {
 	cols := []Column{
 		{Title: "Code A", Key: "code_a", Width: 28},

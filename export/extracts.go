@@ -109,10 +109,11 @@ type ExtractOptions struct {
 	Roles []string
 	// MinWords leaves out extracts of fewer words (corpus.CountWords).
 	MinWords int
-	// Merge makes one extract of each run of overlapping codings of the
-	// same code in a source, whoever coded them: its text runs from the
-	// first start to the last end, and its coders, origins and memos are
-	// those of the codings merged.
+	// Merge makes one extract of each run of overlapping or adjacent
+	// codings of the same code in a source (adjacent: nothing but white
+	// space between them, as between the sentences of a coded passage),
+	// whoever coded them: its text runs from the first start to the last
+	// end, and its coders, origins and memos are those of the codings merged.
 	Merge bool
 }
 
@@ -313,9 +314,9 @@ type nodeCount struct {
 	cases   map[string]bool
 }
 
-// Extracts builds the extracts of a study. Options out of range are
+// BuildExtracts builds the extracts of a study. Options out of range are
 // *errs.InputError.
-func Extracts(st *Study, opts ExtractOptions) (*ExtractSet, error) {
+func BuildExtracts(st *Study, opts ExtractOptions) (*ExtractSet, error) {
 	switch opts.By {
 	case "":
 		opts.By = ByTheme
@@ -349,7 +350,8 @@ func Extracts(st *Study, opts ExtractOptions) (*ExtractSet, error) {
 	for i := 0; i < len(cs); {
 		j, end := i+1, cs[i].End
 		if opts.Merge {
-			for j < len(cs) && cs[j].Code == cs[i].Code && cs[j].Source == cs[i].Source && cs[j].Start < end {
+			for j < len(cs) && cs[j].Code == cs[i].Code && cs[j].Source == cs[i].Source &&
+				(cs[j].Start < end || strings.TrimSpace(x.p.byID[cs[i].Source].text().Slice(end, cs[j].Start)) == "") {
 				end = max(end, cs[j].End)
 				j++
 			}

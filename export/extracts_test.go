@@ -291,7 +291,7 @@ const hyperlinkQuote = `=HYPERLINK("http://x.example","click") was on the sign.`
 
 func TestExtractsWorkbook(t *testing.T) {
 	f := newFixture(t)
-	x, err := Extracts(f.study("alice", "bob"), ExtractOptions{})
+	x, err := BuildExtracts(f.study("alice", "bob"), ExtractOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func TestExtractsOptions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			x, err := Extracts(f.study(tc.coders...), tc.opts)
+			x, err := BuildExtracts(f.study(tc.coders...), tc.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -482,7 +482,7 @@ func TestExtractsGrouping(t *testing.T) {
 		{ByCode, []string{"Index", "Welcome", "First visit", "Outsider", "Cold", "Freezing", "Not in the codebook"}, []int{1, 3, 3, 2, 1, 1}},
 	} {
 		t.Run(tc.by, func(t *testing.T) {
-			x, err := Extracts(st, ExtractOptions{By: tc.by})
+			x, err := BuildExtracts(st, ExtractOptions{By: tc.by})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -507,10 +507,10 @@ func TestExtractsGrouping(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Extracts(st, ExtractOptions{By: "case"}); err == nil {
+	if _, err := BuildExtracts(st, ExtractOptions{By: "case"}); err == nil {
 		t.Error("By case: no error")
 	}
-	if _, err := Extracts(st, ExtractOptions{Roles: []string{"boss"}}); err == nil {
+	if _, err := BuildExtracts(st, ExtractOptions{Roles: []string{"boss"}}); err == nil {
 		t.Error("role boss: no error")
 	}
 }
@@ -524,7 +524,7 @@ func TestExtractsFormulaSafety(t *testing.T) {
 	st.Codings = slices.DeleteFunc(slices.Clone(st.Codings), func(c analysis.Coding) bool {
 		return !strings.HasPrefix(c.Quote, "=") && !strings.Contains(c.Quote, "-10")
 	})
-	x, err := Extracts(st, ExtractOptions{})
+	x, err := BuildExtracts(st, ExtractOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestExtractsFormulaSafety(t *testing.T) {
 
 func TestExtractsCSVAndJSON(t *testing.T) {
 	f := newFixture(t)
-	x, err := Extracts(f.study("alice", "bob"), ExtractOptions{Merge: true})
+	x, err := BuildExtracts(f.study("alice", "bob"), ExtractOptions{Merge: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,7 +612,7 @@ func TestExtractsMarkdownGolden(t *testing.T) {
 	f := newFixture(t)
 	st := f.study("alice", "bob")
 	st.Codings = append(st.Codings, analysis.Coding{ID: "x1", Source: "p02-int", Start: 24, End: 41, Quote: "Why did you join?", Code: "motive", Coder: "carol", Origin: "manual"})
-	x, err := Extracts(st, ExtractOptions{Merge: true})
+	x, err := BuildExtracts(st, ExtractOptions{Merge: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -625,7 +625,7 @@ func TestExtractsMarkdownGolden(t *testing.T) {
 
 func TestExtractsEmpty(t *testing.T) {
 	f := newFixture(t)
-	x, err := Extracts(f.study(), ExtractOptions{})
+	x, err := BuildExtracts(f.study(), ExtractOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -652,7 +652,7 @@ func TestExtractsAttributeKeys(t *testing.T) {
 	f := newFixture(t)
 	st := f.study("bob")
 	st.Cases = corpus.Cases{"P01": {"speaker": "x", "Case": "y"}, "P02": {"speaker": "z"}}
-	x, err := Extracts(st, ExtractOptions{})
+	x, err := BuildExtracts(st, ExtractOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -733,7 +733,7 @@ func TestLibreOffice(t *testing.T) {
 		}
 		return path
 	}
-	x, err := Extracts(st, ExtractOptions{})
+	x, err := BuildExtracts(st, ExtractOptions{})
 	xp := write("extracts", x, err)
 	mx, err := BuildMatrix(st, MatrixOptions{Cell: CellPercent})
 	mp := write("matrix", mx, err)
@@ -804,7 +804,7 @@ func BenchmarkExtractsXLSX100k(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "bench.xlsx")
 	b.ReportAllocs()
 	for b.Loop() {
-		x, err := Extracts(st, ExtractOptions{})
+		x, err := BuildExtracts(st, ExtractOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -905,7 +905,7 @@ func FuzzExports(f *testing.F) {
 			opts.Roles = []string{corpus.RoleParticipant}
 		}
 		var docs []Document
-		x, err := Extracts(st, opts)
+		x, err := BuildExtracts(st, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,7 @@ type CodingSheet struct {
 type SheetStats struct {
 	Rows    int // data rows
 	Sources int // sources with at least one row
-	Skipped int // review codings left out: orphaned, or outside the text
+	Skipped int // review codings left out: orphaned, outside the text, or of a code id a key cannot hold
 }
 
 // SheetCellText is a source's text as a coding sheet's cell holds it: made
@@ -155,6 +155,11 @@ func EncodeCodingSheet(w io.Writer, cs *CodingSheet) (SheetStats, error) {
 			return st, err
 		}
 	}
+	// Hide About now: SetSheetVisible reads every sheet, which after
+	// streaming would mean reading the rows back.
+	if err := f.SetSheetVisible(analysis.SheetNameAbout, false); err != nil {
+		return st, err
+	}
 	ss, err := newSheetStyles(f)
 	if err != nil {
 		return st, err
@@ -226,8 +231,9 @@ func reviewRows(cs *CodingSheet) (rows []sheetRow, skipped int) {
 			n = utf8.RuneCountInString(src.Text)
 			length[src] = n
 		}
-		if c.Orphan || c.Start < 0 || c.End <= c.Start || c.End > n {
-			skipped++
+		key := analysis.SheetKey{Source: c.Source, Start: c.Start, End: c.End, Code: c.Code}
+		if back, err := analysis.ParseSheetKey(key.String()); c.Orphan || c.End > n || err != nil || back != key {
+			skipped++ // no longer placed, or a code id no key can hold
 			continue
 		}
 		if i > 0 && picked[i-1].Source == c.Source && picked[i-1].Start == c.Start && picked[i-1].End == c.End && picked[i-1].Code == c.Code {
@@ -587,7 +593,7 @@ func (w *sheetWriter) codebookSheet() error {
 	return sw.Flush()
 }
 
-// aboutSheet writes the About sheet, hidden and protected.
+// aboutSheet writes the About sheet, protected (EncodeCodingSheet hides it).
 func (w *sheetWriter) aboutSheet() error {
 	sw, err := w.start(analysis.SheetNameAbout, []sheetColumn{{"", 24}, {"", 40}, {"", 70}}, false, 0, 0)
 	if err != nil {
@@ -605,10 +611,7 @@ func (w *sheetWriter) aboutSheet() error {
 	if err := w.f.ProtectSheet(analysis.SheetNameAbout, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true}); err != nil {
 		return err
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return w.f.SetSheetVisible(analysis.SheetNameAbout, false)
+	return sw.Flush()
 }
 
 // ReadCodingSheet reads the Coding and About sheets of a coding sheet as

@@ -723,3 +723,32 @@ func benchSheet(b *testing.B) (*CodingSheet, []*corpus.Source, *codebook.Codeboo
 	}
 	return cs, srcs, cb
 }
+
+// Codings that cannot be reviewed are left out and counted: orphans, spans
+// past the text, codes no key can hold; codings of other sources or codes
+// are left out without counting.
+func TestReviewSheetSkips(t *testing.T) {
+	cs, srcs, cb := reviewSheet(t)
+	past := codingOf(t, srcs[1], "Quiet day.", "naivety")
+	past.Start, past.End = 200, 210
+	odd := codingOf(t, srcs[1], "Quiet day.", "naivety")
+	odd.Code = "two words"
+	other := codingOf(t, srcs[1], "Quiet day.", "naivety")
+	other.Source = "p99"
+	cs.Review = append(cs.Review, past, odd, other)
+	st, err := EncodeCodingSheet(io.Discard, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows != 4 || st.Skipped != 3 {
+		t.Errorf("stats %+v; want 4 rows, 3 skipped (orphan, past the text, odd code)", st)
+	}
+	// Only limits and naivety: saying-no and the odd code are not asked for.
+	cs.Codes = []*codebook.Node{cb.Node("limits"), cb.Node("naivety")}
+	if st, err = EncodeCodingSheet(io.Discard, cs); err != nil {
+		t.Fatal(err)
+	}
+	if st.Rows != 3 || st.Skipped != 2 {
+		t.Errorf("stats %+v; want 3 rows, 2 skipped", st)
+	}
+}

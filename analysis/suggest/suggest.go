@@ -38,6 +38,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jdkato/prose/v3/ner"
 	"github.com/jdkato/prose/v3/tag"
@@ -367,7 +369,7 @@ func (e *engine) read() error {
 			u.hi = int32(len(e.toks))
 			uid := int32(len(e.units))
 			e.units = append(e.units, u)
-			if ex != nil {
+			if ex != nil && mayNameSomething(ptoks) {
 				ex.Label(ptoks)
 				for _, ent := range ex.Chunk(text, ptoks) {
 					e.addEntity(ent, uid, ci, int32(si))
@@ -396,6 +398,24 @@ func (e *engine) read() error {
 		e.runEnd[i] = next
 	}
 	return nil
+}
+
+// mayNameSomething reports whether a tagged sentence may hold a named
+// entity: a word tagged as a proper noun, or a capitalised word after the
+// first other than "I". Entity recognition is the slowest step, and most
+// sentences of an interview name nothing.
+func mayNameSomething(toks []tag.Token) bool {
+	for i, t := range toks {
+		if t.Tag == "NNP" || t.Tag == "NNPS" {
+			return true
+		}
+		if i > 0 && t.Text != "I" && !strings.HasPrefix(t.Text, "I'") && !strings.HasPrefix(t.Text, "I\u2019") {
+			if r, _ := utf8.DecodeRuneInString(t.Text); unicode.IsUpper(r) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ancestor returns the index of the segment of unit holding segment gi (gi

@@ -62,8 +62,8 @@ func TestSuggestSpreadRolesAndExtracts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Cases != 3 || res.Sources != 9 {
-		t.Errorf("read %d cases, %d sources; want 3, 9", res.Cases, res.Sources)
+	if res.Cases != 3 || res.Sources != 7 {
+		t.Errorf("read %d cases, %d sources; want 3, 7", res.Cases, res.Sources)
 	}
 	ci, compost := find(res.Phrases, "compost heap")
 	if compost == nil {
@@ -326,11 +326,11 @@ func TestSuggestOptions(t *testing.T) {
 		t.Errorf("phrases %v", labels(res.Phrases))
 	}
 	// Top and MinCount.
-	res, err = Suggest(srcs, Options{Analyzer: testAnalyzer(t), Top: 1, MinCount: 7, Clusters: -1, NoEntities: true})
+	res, err = Suggest(srcs, Options{Analyzer: testAnalyzer(t), Top: 1, MinCount: 6, Clusters: -1, NoEntities: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Phrases) != 1 || res.Phrases[0].Count < 7 {
-		t.Errorf("top 1, min 7: %+v", res.Phrases)
+	if len(res.Phrases) != 1 || res.Phrases[0].Count < 6 {
+		t.Errorf("top 1, min 6: %+v", res.Phrases)
 	}
 }

@@ -40,5 +40,26 @@ func demoReports(opts *DemoOptions, project func() (*corpus.Project, error), out
 		return nil, err
 	}
 	results = append(results, [2]string{"agreement", agreePath})
+
+	step("export: the second coder's extracts, theme-by-participant matrices, the codebook")
+	exports := []struct {
+		label string
+		opts  ExportOptions
+	}{
+		{"extracts", ExportOptions{What: exportExtracts, XLSX: filepath.Join(out, "extracts.xlsx"), Coders: []string{"bob"}}},
+		{"findings", ExportOptions{What: exportExtracts, MD: filepath.Join(out, "extracts.md"), Coders: []string{"bob"}, Roles: []string{corpus.RoleParticipant}, Merge: true}},
+		{"rules", ExportOptions{What: exportExtracts, XLSX: filepath.Join(out, "extracts-auto.xlsx"), Coders: []string{analysis.AutoCoder}}},
+		{"matrix", ExportOptions{What: exportMatrix, XLSX: filepath.Join(out, "matrix.xlsx"), Coders: []string{analysis.AutoCoder}, Rows: "case", Cols: "theme", Cell: "segments", Unit: corpus.UnitSentence}},
+		{"framework", ExportOptions{What: exportMatrix, XLSX: filepath.Join(out, "framework.xlsx"), Coders: []string{"bob"}, Rows: "case", Cols: "subtheme", Cell: "extracts"}},
+		{"codebook", ExportOptions{What: exportCodebook, XLSX: filepath.Join(out, "codebook.xlsx"), Coders: []string{analysis.AutoCoder, "bob"}}},
+	}
+	for _, e := range exports {
+		o := e.opts
+		o.IO, o.Project = opts.IO, project
+		if err := runExport(&o); err != nil {
+			return nil, fmt.Errorf("export %s: %w", e.label, err)
+		}
+		results = append(results, [2]string{e.label, o.Written})
+	}
 	return results, nil
 }

@@ -391,7 +391,7 @@ func runExport(opts *ExportOptions) error {
 	var summary string
 	switch opts.What {
 	case exportExtracts:
-		x, err := export.Extracts(st, export.ExtractOptions{By: opts.By, Roles: opts.Roles, MinWords: opts.MinWords, Merge: opts.Merge})
+		x, err := export.BuildExtracts(st, export.ExtractOptions{By: opts.By, Roles: opts.Roles, MinWords: opts.MinWords, Merge: opts.Merge})
 		if err != nil {
 			return exportFlagError(err, opts.What)
 		}

@@ -165,7 +165,7 @@ func TestSearchJSONOffsets(t *testing.T) {
 		role  []string
 		want  []string // matched words, in order
 	}{
-		{"cafe", nil, nil},        // accents are not folded by default
+		{"cafe", nil, nil}, // accents are not folded by default
 		{"café", nil, []string{"café"}},
 		{"don't OR didn't", nil, []string{"didn’t"}}, // straight apostrophes find curly ones
 		{"zoë", []string{"participant"}, []string{"Zoë"}},

@@ -95,12 +95,12 @@ import can tell whether they changed since.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Coder, "coder", "", "the co-author who fills in the sheet (required)")
-	f.StringSliceVar(&opts.Codes, "codes", nil, "the codes to code with, or whose codings to review (`ID,...`; a theme brings its codes)")
-	f.StringSliceVar(&opts.Sources, "sources", nil, "the sources to list (`ID,...`; default: all)")
+	f.StringSliceVar(&opts.Codes, "codes", nil, "the codes to code with, or whose codings to review, as `ID,...` (a theme brings its codes)")
+	f.StringSliceVar(&opts.Sources, "sources", nil, "the sources to list, as `ID,...` (default: all)")
 	f.StringVar(&opts.Unit, "unit", corpus.UnitSentence, "one row per sentence, paragraph or turn")
-	f.StringSliceVar(&opts.Roles, "roles", nil, "list only what speakers of these roles said (`ROLE,...`: participant, interviewer, other)")
+	f.StringSliceVar(&opts.Roles, "roles", nil, "list only what speakers in these `ROLE`s said: participant, interviewer, other")
 	f.StringVar(&opts.From, "from", "", "review the codings of `CODER` instead of coding afresh")
-	f.StringVar(&opts.Out, "out", "", "the workbook to write (`FILE.xlsx`, required)")
+	f.StringVar(&opts.Out, "out", "", "the workbook `FILE.xlsx` to write (required)")
 	f.BoolVar(&opts.JSON, "json", false, "print what was written as JSON")
 	return cmd
 }
