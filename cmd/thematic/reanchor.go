@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/corpus"
@@ -20,12 +21,14 @@ func reanchorCodings(p *corpus.Project, previous map[string]string, ios *IOStrea
 		return err
 	}
 	texts := map[string]string{}
+	segs := map[string][]corpus.Segment{}
 	for id := range previous {
 		src, err := p.Source(id, true)
 		if err != nil {
 			return err
 		}
 		texts[id] = src.Text
+		segs[id] = src.Segments
 	}
 	for _, coder := range coders {
 		var moved, orphaned int
@@ -45,6 +48,7 @@ func reanchorCodings(p *corpus.Project, previous map[string]string, ios *IOStrea
 				moved += m
 				orphaned += o
 				for k, i := range idx {
+					group[k].Segment = reanchorSegment(group[k], segs[id])
 					cs[i] = group[k]
 				}
 			}
@@ -58,4 +62,20 @@ func reanchorCodings(p *corpus.Project, previous map[string]string, ios *IOStrea
 		}
 	}
 	return nil
+}
+
+// reanchorSegment is the id of the new segment a re-anchored whole-segment
+// coding now covers exactly, of the same unit as before; "" when it no
+// longer covers one (the coding stays, as a span).
+func reanchorSegment(c analysis.Coding, segs []corpus.Segment) string {
+	if c.Segment == "" || c.Orphan {
+		return c.Segment
+	}
+	depth := strings.Count(c.Segment, ".")
+	for _, s := range segs {
+		if s.Start == c.Start && s.End == c.End && strings.Count(s.ID, ".") == depth {
+			return s.ID
+		}
+	}
+	return ""
 }
