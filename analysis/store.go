@@ -10,6 +10,7 @@ import (
 	"hash/maphash"
 	"io"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -174,7 +175,7 @@ func (s Store) Save(coder string, cs []Coding) error {
 	file := s.display(coder)
 	for i := range cs {
 		c := &cs[i]
-		msg := checkCoding(c)
+		msg := checkCoding(c, utf8.RuneCountInString(c.Quote))
 		if msg == "" && c.Coder != coder {
 			msg = fmt.Sprintf("belongs to coder %q", c.Coder)
 		}
@@ -322,8 +323,9 @@ func uniqueIDs(cs []Coding, keep []int) []string {
 	return ids
 }
 
-// checkCoding returns what is wrong with a coding, or "".
-func checkCoding(c *Coding) string {
+// checkCoding returns what is wrong with a coding, or "". quoteLen is the
+// length of its quote in code points.
+func checkCoding(c *Coding, quoteLen int) string {
 	switch {
 	case c.ID == "":
 		return "has an empty id"
@@ -336,17 +338,38 @@ func checkCoding(c *Coding) string {
 	case c.End <= c.Start:
 		return fmt.Sprintf("has start %d not before end %d: a coding covers at least one character", c.Start, c.End)
 	}
-	if n := utf8.RuneCountInString(c.Quote); n != c.End-c.Start {
-		return fmt.Sprintf("has a quote of %d characters but start %d and end %d span %d", n, c.Start, c.End, c.End-c.Start)
+	if quoteLen != c.End-c.Start {
+		return fmt.Sprintf("has a quote of %d characters but start %d and end %d span %d", quoteLen, c.Start, c.End, c.End-c.Start)
 	}
 	return ""
+}
+
+// runeCount is utf8.RuneCountInString for valid UTF-8 (only), eight bytes
+// at a time: every byte but a continuation byte (10xxxxxx) starts a code
+// point.
+func runeCount(s string) int {
+	const highs = 0x8080808080808080
+	n, j := len(s), 0
+	for ; j+8 <= len(s); j += 8 {
+		w := s[j : j+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		n -= bits.OnesCount64(x & ^(x << 1) & highs)
+	}
+	for ; j < len(s); j++ {
+		if s[j]&0xc0 == 0x80 {
+			n--
+		}
+	}
+	return n
 }
 
 // ---- writing ----
 
 // appendCoding appends c as one JSON object, with id in place of c.ID. The
 // output is what encoding/json gives for Coding with HTML escaping off and
-// the time in UTC; writing it by hand is several times faster.
+// the time in UTC (a test holds it to that); written by hand it is about 1.5
+// times as fast and allocates nothing.
 func appendCoding(b []byte, c *Coding, id string) []byte {
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, id)
@@ -526,33 +549,49 @@ func knownKey(s string) (string, uint16) {
 	if len(s) < 5 {
 		return "", 0
 	}
-	var cands []string
+	is := func(k string) bool {
+		return len(s) >= len(k)+3 && s[len(k)+1] == '"' && s[len(k)+2] == ':' && s[1:len(k)+1] == k
+	}
+	var k string
 	switch s[1] {
 	case 'i':
-		cands = []string{"id"}
+		k = "id"
 	case 's':
-		cands = []string{"source", "start", "suffix", "segment"}
-	case 'e':
-		cands = []string{"end"}
-	case 'q':
-		cands = []string{"quote"}
-	case 'p':
-		cands = []string{"prefix"}
-	case 'c':
-		cands = []string{"code", "coder"}
-	case 'o':
-		cands = []string{"origin", "orphan"}
-	case 't':
-		cands = []string{"time"}
-	case 'm':
-		cands = []string{"memo"}
-	}
-	for _, k := range cands {
-		if len(s) >= len(k)+3 && s[1:len(k)+1] == k && s[len(k)+1] == '"' && s[len(k)+2] == ':' {
-			return k, fieldBit(k)
+		switch s[2] {
+		case 'o':
+			k = "source"
+		case 't':
+			k = "start"
+		case 'u':
+			k = "suffix"
+		case 'e':
+			k = "segment"
 		}
+	case 'e':
+		k = "end"
+	case 'q':
+		k = "quote"
+	case 'p':
+		k = "prefix"
+	case 'c':
+		k = "code"
+		if len(s) > 5 && s[5] == 'r' {
+			k = "coder"
+		}
+	case 'o':
+		k = "origin"
+		if s[2] == 'r' {
+			k = "orphan"
+		}
+	case 't':
+		k = "time"
+	case 'm':
+		k = "memo"
 	}
-	return "", 0
+	if k == "" || !is(k) {
+		return "", 0
+	}
+	return k, fieldBit(k)
 }
 
 // maxOffset bounds start and end when reading, far above any real text.
@@ -851,7 +890,8 @@ func (p *lineParser) parseLine(ln string, c *Coding) (blank bool, err *errs.Inpu
 			c.Coder, p.coder, c.Coder, codingsExt)
 	}
 	c.Coder = p.coder
-	if msg := checkCoding(c); msg != "" {
+	// The file is valid UTF-8, so the quicker count is exact.
+	if msg := checkCoding(c, runeCount(c.Quote)); msg != "" {
 		return false, errs.New(p.file, p.line, 0, "coding %s", msg)
 	}
 	return false, nil

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thematic-qda/thematic/internal/errs"
 	"github.com/thematic-qda/thematic/internal/fsx"
@@ -571,6 +572,15 @@ func TestAppendCodingMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestRuneCount(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "café au lait, naïve", "🙂🙂🙂🙂🙂", "é\u0301中😀x\u2028",
+		strings.Repeat("ab€", 11), strings.Repeat("😀", 9) + "z"} {
+		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
+			t.Errorf("runeCount(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
 func TestPlainRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	bytesOf := []byte{'a', ' ', '"', '\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xa2, 0xdc, 0xff, '!', ']', '#'}
@@ -655,7 +665,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("save added codings")
 		}
 		for _, c := range again {
-			if msg := checkCoding(&c); msg != "" {
+			if msg := checkCoding(&c, utf8.RuneCountInString(c.Quote)); msg != "" {
 				t.Fatalf("saved an invalid coding: %s", msg)
 			}
 		}

@@ -141,10 +141,10 @@ func TestAcceptKeepsComments(t *testing.T) {
 		got = append(got, a.ID+" in "+a.Parent+" "+strings.Join(a.Words, ","))
 	}
 	want := []string{
-		"slug-pellets in setbacks slugs,slug pellets",       // under a sub-theme by id
+		"slug-pellets in setbacks slugs,slug pellets",         // under a sub-theme by id
 		"watering-rota in suggested-codes rota,watering rota", // the file's under: a new theme
-		"kids-at-the-garden in belonging ",                  // by name, no words
-		"maureen in people Maureen",                         // a new theme
+		"kids-at-the-garden in belonging ",                    // by name, no words
+		"maureen in people Maureen",                           // a new theme
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("added:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

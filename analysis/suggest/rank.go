@@ -100,7 +100,7 @@ type group struct {
 }
 
 // group picks up to Top candidates in order, attaching each later one that
-// is related to a chosen one to it. It looks a little past the last place
+// is related to a chosen one (or to one already attached to it) to it. It looks a little past the last place
 // filled so that variants of the last ones still join them.
 func (e *engine) group(cs []*cand, related func(a, b *cand) bool) []*group {
 	var gs []*group
@@ -110,7 +110,7 @@ func (e *engine) group(cs []*cand, related func(a, b *cand) bool) []*group {
 		}
 		joined := false
 		for _, g := range gs {
-			if related(g.main, c) {
+			if related(g.main, c) || slices.ContainsFunc(g.members, func(m *cand) bool { return related(m, c) }) {
 				if len(g.members) < maxWords-1 {
 					g.members = append(g.members, c)
 				}

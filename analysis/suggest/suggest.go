@@ -36,6 +36,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"unicode"
@@ -289,8 +290,26 @@ func newEngine(srcs []*corpus.Source, opts Options) *engine {
 	return &engine{opts: opts, srcs: sorted, v: newVocab(opts.Analyzer), ents: map[string]*entStat{}, runes: map[int32][]rune{}}
 }
 
-// read tokenizes and tags the sentences to read, and notes the rest as
-// reference and the uncoded segments to cluster.
+// sentOut is a sentence read by a worker: its tokens, their tag classes and
+// the entities found in it.
+type sentOut struct {
+	gi   int32
+	toks []string
+	tags []uint8
+	ents []ner.Entity
+}
+
+// srcOut is what a worker made of one source.
+type srcOut struct {
+	sents []sentOut
+	ref   []int32 // sentences not read, for the corpus reference
+}
+
+// read tokenizes and tags the sentences to read, notes the rest as
+// reference and the uncoded segments to cluster. The work on each source
+// (tokens, tags, entities: nearly all the time) is spread over the CPUs;
+// the results are taken in source order, so that ids and orders never
+// depend on which worker finished first.
 func (e *engine) read() error {
 	tk := tokenize.New()
 	tagger, err := tag.New()
@@ -304,82 +323,66 @@ func (e *engine) read() error {
 		}
 	}
 	cov := newCoverage(e.opts.Codings)
-	caseIdx := map[string]int32{}
-	for si, src := range e.srcs {
+	corpusRef := e.corpusRef()
+	common := commonWords(e.opts.Analyzer)
+	work := func(src *corpus.Source) *srcOut {
+		out := &srcOut{}
 		rs := []rune(src.Text)
-		// the segment of the cluster unit holding each sentence
-		docOf := map[string]int32{}
-		segIdx := make(map[string]int, len(src.Segments))
-		for i, seg := range src.Segments {
-			segIdx[seg.ID] = i
-		}
-		read := false
 		for gi, seg := range src.Segments {
 			if seg.Unit != corpus.UnitSentence {
 				continue
 			}
 			s, en := clampSpan(seg.Start, seg.End, len(rs))
-			target := roleIn(seg.Role, e.opts.Roles) && (!e.opts.Uncoded || !cov.touches(src.ID, s, en))
-			if !target {
-				if e.corpusRef() {
-					e.refUnits = append(e.refUnits, refUnit{int32(si), int32(gi)})
+			if !roleIn(seg.Role, e.opts.Roles) || (e.opts.Uncoded && cov.touches(src.ID, s, en)) {
+				if corpusRef {
+					out.ref = append(out.ref, int32(gi))
 				}
 				continue
-			}
-			read = true
-			key := caseKey(src)
-			ci, ok := caseIdx[key]
-			if !ok {
-				ci = int32(len(e.caseNames))
-				caseIdx[key] = ci
-				e.caseNames = append(e.caseNames, key)
-			}
-			u := unit{src: int32(si), seg: int32(gi), cas: ci, doc: -1}
-			// the cluster document: the enclosing segment of the cluster unit,
-			// if no coding touches it
-			if e.opts.Clusters >= 0 {
-				anc := ancestor(src, segIdx, gi, e.opts.ClusterUnit)
-				if anc >= 0 {
-					a := src.Segments[anc]
-					if d, ok := docOf[a.ID]; ok {
-						u.doc = d
-					} else if as, ae := clampSpan(a.Start, a.End, len(rs)); !cov.touches(src.ID, as, ae) {
-						u.doc = int32(len(e.docs))
-						docOf[a.ID] = u.doc
-						e.docs = append(e.docs, docRef{int32(si), int32(anc)})
-					} else {
-						docOf[a.ID] = -1
-					}
-				}
 			}
 			text := string(rs[s:en])
 			ptoks := tk.Tokenize(text)
 			tagger.TagTokens(ptoks)
-			u.lo = int32(len(e.toks))
-			for _, t := range ptoks {
-				id := e.v.id(t.Text)
-				e.toks = append(e.toks, id)
-				e.tags = append(e.tags, tagClass(t.Tag))
-				if id != 0 {
-					e.nWords++
-				}
+			so := sentOut{gi: int32(gi), toks: make([]string, len(ptoks)), tags: make([]uint8, len(ptoks))}
+			for k, t := range ptoks {
+				so.toks[k], so.tags[k] = t.Text, tagClass(t.Tag)
 			}
-			e.toks = append(e.toks, 0) // a break between units
-			e.tags = append(e.tags, tagOther)
-			u.hi = int32(len(e.toks))
-			uid := int32(len(e.units))
-			e.units = append(e.units, u)
-			if ex != nil && mayNameSomething(ptoks) {
+			if ex != nil && mayNameSomething(ptoks, common) {
 				ex.Label(ptoks)
-				for _, ent := range ex.Chunk(text, ptoks) {
-					e.addEntity(ent, uid, ci, int32(si))
-				}
+				so.ents = ex.Chunk(text, ptoks)
 			}
+			out.sents = append(out.sents, so)
 		}
-		if read {
-			e.nSources++
-		}
+		return out
 	}
+
+	workers := max(1, runtime.GOMAXPROCS(0))
+	results := make([]chan *srcOut, len(e.srcs))
+	for i := range results {
+		results[i] = make(chan *srcOut, 1)
+	}
+	inFlight := make(chan struct{}, 2*workers) // bounds the results held
+	next := make(chan int)
+	go func() {
+		for i := range e.srcs {
+			inFlight <- struct{}{}
+			next <- i
+		}
+		close(next)
+	}()
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := range next {
+				results[i] <- work(e.srcs[i])
+			}
+		}()
+	}
+	caseIdx := map[string]int32{}
+	for si, src := range e.srcs {
+		out := <-results[si]
+		<-inFlight
+		e.merge(int32(si), src, out, cov, caseIdx)
+	}
+
 	// counts by surface and by stem, and where each word run ends
 	e.surfCount = make([]int32, len(e.v.surf))
 	e.stemCount = make([]int32, len(e.v.stems))
@@ -390,32 +393,116 @@ func (e *engine) read() error {
 		}
 	}
 	e.runEnd = make([]int32, len(e.toks))
-	next := int32(len(e.toks))
+	end := int32(len(e.toks))
 	for i := len(e.toks) - 1; i >= 0; i-- {
 		if e.toks[i] == 0 {
-			next = int32(i)
+			end = int32(i)
 		}
-		e.runEnd[i] = next
+		e.runEnd[i] = end
 	}
 	return nil
 }
 
+// merge adds what a worker read of source si: its units, their tokens,
+// cluster documents and entities.
+func (e *engine) merge(si int32, src *corpus.Source, out *srcOut, cov coverage, caseIdx map[string]int32) {
+	for _, gi := range out.ref {
+		e.refUnits = append(e.refUnits, refUnit{si, gi})
+	}
+	if len(out.sents) == 0 {
+		return
+	}
+	e.nSources++
+	key := caseKey(src)
+	ci, ok := caseIdx[key]
+	if !ok {
+		ci = int32(len(e.caseNames))
+		caseIdx[key] = ci
+		e.caseNames = append(e.caseNames, key)
+	}
+	segIdx := make(map[string]int, len(src.Segments))
+	for i, seg := range src.Segments {
+		segIdx[seg.ID] = i
+	}
+	docOf := map[string]int32{} // the cluster document of each segment of the cluster unit
+	n := runeCount(src.Text)
+	for _, so := range out.sents {
+		u := unit{src: si, seg: so.gi, cas: ci, doc: -1}
+		// the cluster document: the enclosing segment of the cluster unit,
+		// if no coding touches it
+		if e.opts.Clusters >= 0 {
+			if anc := ancestor(src, segIdx, int(so.gi), e.opts.ClusterUnit); anc >= 0 {
+				a := src.Segments[anc]
+				if d, ok := docOf[a.ID]; ok {
+					u.doc = d
+				} else if as, ae := clampSpan(a.Start, a.End, n); !cov.touches(src.ID, as, ae) {
+					u.doc = int32(len(e.docs))
+					docOf[a.ID] = u.doc
+					e.docs = append(e.docs, docRef{si, int32(anc)})
+				} else {
+					docOf[a.ID] = -1
+				}
+			}
+		}
+		u.lo = int32(len(e.toks))
+		for k, t := range so.toks {
+			id := e.v.id(t)
+			e.toks = append(e.toks, id)
+			e.tags = append(e.tags, so.tags[k])
+			if id != 0 {
+				e.nWords++
+			}
+		}
+		e.toks = append(e.toks, 0) // a break between units
+		e.tags = append(e.tags, tagOther)
+		u.hi = int32(len(e.toks))
+		uid := int32(len(e.units))
+		e.units = append(e.units, u)
+		for _, ent := range so.ents {
+			e.addEntity(ent, uid, ci, si)
+		}
+	}
+}
+
 // mayNameSomething reports whether a tagged sentence may hold a named
-// entity: a word tagged as a proper noun, or a capitalised word after the
-// first other than "I". Entity recognition is the slowest step, and most
-// sentences of an interview name nothing.
-func mayNameSomething(toks []tag.Token) bool {
+// entity: a capitalised word, or a word tagged as a proper noun, after the
+// first word ("I" and its contractions aside), or a first word tagged as a
+// proper noun that is not a common word (common reports that). Entity
+// recognition is by far the slowest step, and most sentences of an
+// interview name nothing.
+func mayNameSomething(toks []tag.Token, common func(string) bool) bool {
 	for i, t := range toks {
+		if i == 0 {
+			if (t.Tag == "NNP" || t.Tag == "NNPS") && !common(t.Text) {
+				return true
+			}
+			continue
+		}
 		if t.Tag == "NNP" || t.Tag == "NNPS" {
 			return true
 		}
-		if i > 0 && t.Text != "I" && !strings.HasPrefix(t.Text, "I'") && !strings.HasPrefix(t.Text, "I\u2019") {
-			if r, _ := utf8.DecodeRuneInString(t.Text); unicode.IsUpper(r) {
-				return true
-			}
+		if t.Text == "I" || strings.HasPrefix(t.Text, "I'") || strings.HasPrefix(t.Text, "I\u2019") {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(t.Text); unicode.IsUpper(r) {
+			return true
 		}
 	}
 	return false
+}
+
+// commonWords reports whether a word is frequent in the general-English
+// list (50 times or more in its 1.8 million words); with no list, no word
+// is.
+func commonWords(an *corpus.Analyzer) func(string) bool {
+	ref := general(an)
+	if ref == nil {
+		return func(string) bool { return false }
+	}
+	return func(w string) bool {
+		t := an.Term(w)
+		return t == "" || ref.Counts[t] >= 50
+	}
 }
 
 // ancestor returns the index of the segment of unit holding segment gi (gi
@@ -613,6 +700,9 @@ func (e *engine) collect() {
 		}
 	}
 }
+
+// runeCount is the number of code points of s.
+func runeCount(s string) int { return utf8.RuneCountInString(s) }
 
 // segText returns the text of segment gi of source si.
 func (e *engine) segText(si, gi int32) string {

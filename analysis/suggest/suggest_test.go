@@ -211,8 +211,12 @@ func TestClustersFindTwoTopics(t *testing.T) {
 		}
 		topics := map[string]bool{}
 		for _, c := range res.Clusters {
-			isBee := slices.ContainsFunc(c.Words, func(w string) bool { return w == "hive" || w == "bees" || w == "frames" || w == "queen" || w == "honey" })
-			isBus := slices.ContainsFunc(c.Words, func(w string) bool { return w == "bus" || w == "driver" || w == "route" || w == "ticket" || w == "depot" })
+			isBee := slices.ContainsFunc(c.Words, func(w string) bool {
+				return w == "hive" || w == "bees" || w == "frames" || w == "queen" || w == "honey"
+			})
+			isBus := slices.ContainsFunc(c.Words, func(w string) bool {
+				return w == "bus" || w == "driver" || w == "route" || w == "ticket" || w == "depot"
+			})
 			if isBee == isBus {
 				t.Errorf("seed %d: cluster %q words %v are not of one topic", seed, c.Label, c.Words)
 				continue

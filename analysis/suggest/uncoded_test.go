@@ -48,8 +48,8 @@ func TestUncodedByHand(t *testing.T) {
 	//   P02 = c: 100%
 	//   all: 4 of 6 = 66.67%; words 13 of 19 = 68.42%
 	want := []struct {
-		share            Share
-		pct, wordsPct    float64
+		share         Share
+		pct, wordsPct float64
 	}{
 		{Share{"a", 3, 2, 9, 5}, 66.667, 55.556},
 		{Share{"b", 2, 1, 6, 4}, 50, 66.667},

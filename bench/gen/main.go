@@ -1,6 +1,7 @@
 // Command gen writes a generated corpus for benchmarks: N documents
-// (interviews and diaries), a cases.csv, a codebook.yaml with R rules and
-// words.txt (every rule word, one a line, for rg -f).
+// (interviews and diaries) under docs/, a cases.csv of their participants, a
+// codebook.yaml with R rules and words.txt (every rule word, one a line, for
+// rg -f).
 //
 //	go run ./bench/gen -out /tmp/corpus -sources 100 -words 10000 -rules 200
 package main
@@ -30,6 +31,9 @@ func main() {
 		if err := os.WriteFile(filepath.Join(*out, "docs", d.Name), []byte(d.Text), 0o644); err != nil {
 			fail(err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(*out, "cases.csv"), []byte(g.Cases()), 0o644); err != nil {
+		fail(err)
 	}
 	cb, ws := g.Codebook()
 	if err := os.WriteFile(filepath.Join(*out, "codebook.yaml"), []byte(cb), 0o644); err != nil {

@@ -88,6 +88,7 @@ from the working directory, or from -C DIR.`,
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(g))
 	}
+	attachRefiCommands(root, g)
 	return root
 }
 

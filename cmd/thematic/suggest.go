@@ -149,7 +149,9 @@ func runSuggest(opts *SuggestOptions) error {
 		Analyzer: an, Roles: opts.Roles, Codings: codings, Uncoded: opts.Uncoded, Top: opts.Top,
 		MinCount: opts.MinCount, Clusters: opts.Clusters, ClusterUnit: opts.ClusterUnit,
 		CorpusReference: opts.Reference == "corpus", NoEntities: opts.NoEntities, Seed: opts.Seed,
-		Cite: func(s *corpus.Source) string { return corpus.Citation(p.Config.Citation, s, corpus.CaseAttrs(s, cases)) },
+		Cite: func(s *corpus.Source) string {
+			return corpus.Citation(p.Config.Citation, s, corpus.CaseAttrs(s, cases))
+		},
 	}
 	if opts.Reference == "general" && suggest.General(an) == nil {
 		fmt.Fprintf(opts.IO.ErrOut, "note: no general word list for language %q; comparing with the rest of the corpus\n", an.Language())

@@ -94,12 +94,14 @@ func runWords(opts *WordsOptions) error {
 	}
 	wopts := suggest.WordsOptions{
 		Analyzer: an, Roles: opts.Roles, Top: opts.Top, Width: opts.Context,
-		Cite: func(s *corpus.Source) string { return corpus.Citation(p.Config.Citation, s, corpus.CaseAttrs(s, cases)) },
+		Cite: func(s *corpus.Source) string {
+			return corpus.Citation(p.Config.Citation, s, corpus.CaseAttrs(s, cases))
+		},
 	}
 	if group != nil {
 		wopts.Group = func(s *corpus.Source) string { return group(s, corpus.CaseAttrs(s, cases)) }
 	}
-	if strings.TrimSpace(opts.KWIC) != "" || opts.KWIC != "" {
+	if opts.KWIC != "" {
 		return wordsKWIC(opts, srcs, wopts)
 	}
 	groups := suggest.Frequencies(srcs, wopts)

@@ -138,3 +138,17 @@ func (g *Generator) Codebook() (yaml string, words []string) {
 	}
 	return b.String(), words
 }
+
+// Cases returns a cases.csv for the participants of opts.Sources documents
+// (three documents per participant, as Doc names them), with a site and a
+// gender attribute each.
+func (g *Generator) Cases() string {
+	var b strings.Builder
+	b.WriteString("case,site,gender\n")
+	sites := []string{"Millbrook", "Eastfield", "Harbour Lane", "Northgate"}
+	genders := []string{"woman", "man", "non-binary"}
+	for c := 1; c <= (g.opts.Sources+2)/3; c++ {
+		fmt.Fprintf(&b, "P%04d,%s,%s\n", c, sites[c%len(sites)], genders[(c*7)%len(genders)])
+	}
+	return b.String()
+}
