@@ -16,12 +16,12 @@ import (
 )
 
 type variant struct {
-	name                       string
-	store, vectors, docvalues  bool
-	kw                         bool
-	workers                    int
-	unsafe                     bool
-	batch                      int
+	name                      string
+	store, vectors, docvalues bool
+	kw                        bool
+	workers                   int
+	unsafe                    bool
+	batch                     int
 }
 
 func mp(v variant) *mapping.IndexMappingImpl {
