@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/thematic-qda/thematic/codebook"
-	"github.com/thematic-qda/thematic/corpus"
 )
 
 // The recall of suggestions against a study's own codebook, used to measure
@@ -213,5 +212,3 @@ func recallReport(codes []codeWords, sugg []Suggestion, r recall) string {
 	}
 	return b.String()
 }
-
-var _ = corpus.UnitSentence

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/thematic-qda/thematic/analysis"
+	"github.com/thematic-qda/thematic/analysis/suggest"
 	"github.com/thematic-qda/thematic/corpus"
 )
 
@@ -61,5 +62,14 @@ func demoReports(opts *DemoOptions, project func() (*corpus.Project, error), out
 		}
 		results = append(results, [2]string{e.label, o.Written})
 	}
+
+	step("suggest: candidate codes in participants' words no coder has coded yet (for a person to accept)")
+	sugPath := filepath.Join(out, "suggestions.yaml")
+	if err := runSuggest(&SuggestOptions{IO: opts.IO, Project: project, Roles: []string{corpus.RoleParticipant},
+		Uncoded: true, Top: 5, MinCount: suggest.DefaultMinCount, ClusterUnit: corpus.UnitParagraph, Reference: "general",
+		Seed: 1, Extracts: 1, Out: sugPath}); err != nil {
+		return nil, err
+	}
+	results = append(results, [2]string{"suggested", sugPath})
 	return results, nil
 }
