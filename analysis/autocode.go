@@ -2,8 +2,11 @@ package analysis
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/thematic-qda/thematic/codebook"
@@ -150,36 +153,42 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 			querySpans[r] = bySrc
 		}
 	}
-	for _, src := range srcs {
-		attrs := src.Attrs
-		if opts.Attrs != nil {
-			attrs = opts.Attrs(src)
-		}
-		sx := newSourceIndex(src, opts.Analyzer, needSurface, needWords)
-		qs := map[*rule][]corpus.Span{}
-		for r, bySrc := range querySpans {
-			qs[r] = bySrc[src.ID]
-		}
-		for _, c := range codes {
-			if !inKindAttrScope(c.node, src, attrs) {
-				continue
-			}
-			unit := c.unit
-			if unit == UnitMatch {
-				unit = corpus.UnitSentence
-			}
-			units := sx.units(unit)
-			// Only units where some rule can match are evaluated: the
-			// candidates come from the source's postings, so the work grows
-			// with the matches, not with codes x units.
-			for _, ui := range sx.candidates(c, units, qs) {
-				seg := units[ui]
-				if !inSpeakerScope(c.node, seg) {
-					continue
+	// Sources are coded independently, on every core; their results are
+	// joined in source order, so the output does not depend on scheduling.
+	parts := make([]*AutocodeResult, len(srcs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), len(srcs))); w++ {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(srcs) {
+					return
 				}
-				res.codeUnit(c, sx.unitText(seg), src, sx.ti, qs, opts)
+				parts[i] = codeSource(srcs[i], codes, querySpans, needSurface, needWords, opts)
 			}
+		})
+	}
+	wg.Wait()
+	n, nm := 0, 0
+	for _, part := range parts {
+		n += len(part.Codings)
+		nm += len(part.Matches)
+	}
+	res.Codings = make([]Coding, 0, n)
+	if opts.Explain {
+		res.Matches = make([]Match, 0, nm)
+	}
+	for i, part := range parts {
+		res.Codings = append(res.Codings, part.Codings...)
+		res.Matches = append(res.Matches, part.Matches...)
+		for k, v := range part.Counts {
+			res.Counts[k] += v
 		}
+		for k, v := range part.Vetoed {
+			res.Vetoed[k] += v
+		}
+		parts[i] = nil
 	}
 	sort.SliceStable(res.Matches, func(i, j int) bool {
 		a, b := res.Matches[i], res.Matches[j]
@@ -192,6 +201,41 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 		return a.Code < b.Code
 	})
 	return res, nil
+}
+
+// codeSource applies the codes to one source and returns what it coded.
+func codeSource(src *corpus.Source, codes []*compiledCode, querySpans map[*rule]map[string][]corpus.Span, needSurface, needWords bool, opts AutocodeOptions) *AutocodeResult {
+	res := &AutocodeResult{Counts: map[string]int{}, Vetoed: map[string]int{}}
+	attrs := src.Attrs
+	if opts.Attrs != nil {
+		attrs = opts.Attrs(src)
+	}
+	sx := newSourceIndex(src, opts.Analyzer, needSurface, needWords)
+	qs := map[*rule][]corpus.Span{}
+	for r, bySrc := range querySpans {
+		qs[r] = bySrc[src.ID]
+	}
+	for _, c := range codes {
+		if !inKindAttrScope(c.node, src, attrs) {
+			continue
+		}
+		unit := c.unit
+		if unit == UnitMatch {
+			unit = corpus.UnitSentence
+		}
+		units := sx.units(unit)
+		// Only units where some rule can match are evaluated: the
+		// candidates come from the source's postings, so the work grows
+		// with the matches, not with codes x units.
+		for _, ui := range sx.candidates(c, units, qs) {
+			seg := units[ui]
+			if !inSpeakerScope(c.node, seg) {
+				continue
+			}
+			res.codeUnit(c, sx.unitText(seg), src, sx.ti, qs, opts)
+		}
+	}
+	return res
 }
 
 // codeUnit evaluates one code's rules on one unit and records what fires.

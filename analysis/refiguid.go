@@ -55,13 +55,13 @@ type RefiGUIDs struct {
 
 // refiRootNS is the namespace of thematic's name-based GUIDs: the UUID of
 // the URL below in the standard URL namespace.
-var refiRootNS = uuid5(urlNamespace, "https://github.com/thematic-qda/thematic#refi-qda")
+var refiRootNS = refiUUID5(refiURLNamespace, "https://github.com/thematic-qda/thematic#refi-qda")
 
-// urlNamespace is the name space ID for URLs of RFC 9562, appendix A.
-var urlNamespace = [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
+// refiURLNamespace is the name space ID for URLs of RFC 9562, appendix A.
+var refiURLNamespace = [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
 
-// uuid5 makes a version 5 (SHA-1, name-based) UUID.
-func uuid5(ns [16]byte, name string) [16]byte {
+// refiUUID5 makes a version 5 (SHA-1, name-based) UUID.
+func refiUUID5(ns [16]byte, name string) [16]byte {
 	h := sha1.New()
 	h.Write(ns[:])
 	h.Write([]byte(name))
@@ -72,7 +72,7 @@ func uuid5(ns [16]byte, name string) [16]byte {
 	return u
 }
 
-func formatUUID(u [16]byte) string {
+func refiFormatUUID(u [16]byte) string {
 	var b [36]byte
 	hex.Encode(b[0:8], u[0:4])
 	b[8] = '-'
@@ -88,7 +88,7 @@ func formatUUID(u [16]byte) string {
 
 // NewRefiGUIDs returns the GUIDs of a project named name, none kept.
 func NewRefiGUIDs(name string) *RefiGUIDs {
-	g := &RefiGUIDs{ns: uuid5(refiRootNS, "project\x00"+name), kept: map[RefiKind]map[string]string{}}
+	g := &RefiGUIDs{ns: refiUUID5(refiRootNS, "project\x00"+name), kept: map[RefiKind]map[string]string{}}
 	for _, k := range refiKinds {
 		g.kept[k] = map[string]string{}
 	}
@@ -180,34 +180,51 @@ func (g *RefiGUIDs) GUID(kind RefiKind, id string) string {
 // Derived returns the GUID made for the object of kind with id, ignoring
 // any kept one.
 func (g *RefiGUIDs) Derived(kind RefiKind, id string) string {
-	return formatUUID(uuid5(g.ns, string(kind)+"\x00"+id))
+	return refiFormatUUID(refiUUID5(g.ns, string(kind)+"\x00"+id))
 }
 
-// Keep records guid as the GUID of the object of kind with id.
-func (g *RefiGUIDs) Keep(kind RefiKind, id, guid string) {
-	if canon, ok := codebook.ParseGUID(guid); ok {
-		g.kept[kind][id] = canon
+// Adopt makes guid the GUID of the object of kind with id, keeping it only
+// when exports would not give it that GUID anyway, and reports whether
+// anything changed.
+func (g *RefiGUIDs) Adopt(kind RefiKind, id, guid string) bool {
+	canon, ok := codebook.ParseGUID(guid)
+	if !ok || g.GUID(kind, id) == canon {
+		return false
 	}
+	g.kept[kind][id] = canon
+	return true
 }
 
-// Kept returns the GUIDs kept for objects of kind (id -> GUID); the map is
-// the RefiGUIDs' own.
-func (g *RefiGUIDs) Kept(kind RefiKind) map[string]string { return g.kept[kind] }
+// Known maps GUIDs to the ids of the given objects of kind: the GUIDs kept
+// for them and those made for them, so that an object is found again
+// whether it came from an import or was exported before.
+func (g *RefiGUIDs) Known(kind RefiKind, ids []string) map[string]string {
+	m := map[string]string{}
+	for _, id := range ids {
+		m[g.Derived(kind, id)] = id
+	}
+	for _, id := range ids {
+		if k, ok := g.kept[kind][id]; ok {
+			m[k] = id
+		}
+	}
+	return m
+}
 
 // RefiSelectionGUID is the GUID of the selection from start to end (code
 // points) of the source with GUID source.
 func RefiSelectionGUID(source string, start, end int) string {
-	return formatUUID(uuid5(refiRootNS, "selection\x00"+source+"\x00"+strconv.Itoa(start)+"\x00"+strconv.Itoa(end)))
+	return refiFormatUUID(refiUUID5(refiRootNS, "selection\x00"+source+"\x00"+strconv.Itoa(start)+"\x00"+strconv.Itoa(end)))
 }
 
 // RefiCodingGUID is the GUID of the coding of a selection with a code by
 // a user, each given by its GUID.
 func RefiCodingGUID(selection, code, user string) string {
-	return formatUUID(uuid5(refiRootNS, "coding\x00"+selection+"\x00"+code+"\x00"+user))
+	return refiFormatUUID(refiUUID5(refiRootNS, "coding\x00"+selection+"\x00"+code+"\x00"+user))
 }
 
 // RefiNoteGUID is the GUID of the note holding the memo of the object with
 // GUID owner (a code or a coding).
 func RefiNoteGUID(owner string) string {
-	return formatUUID(uuid5(refiRootNS, "note\x00"+owner))
+	return refiFormatUUID(refiUUID5(refiRootNS, "note\x00"+owner))
 }

@@ -144,7 +144,7 @@ func (im *RefiImport) Apply() error {
 		}
 	}
 	store := Store{Dir: im.p.Path(corpus.CodingsDir)}
-	for _, coder := range sortedKeys(im.codings) {
+	for _, coder := range refiSortedKeys(im.codings) {
 		if err := store.Save(coder, im.codings[coder]); err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (im *RefiImport) Apply() error {
 		if err := os.MkdirAll(im.p.Path(corpus.MemosDir), 0o755); err != nil {
 			return err
 		}
-		for _, name := range sortedKeys(im.memos) {
+		for _, name := range refiSortedKeys(im.memos) {
 			if err := fsx.WriteFile(im.p.Path(corpus.MemosDir, name), []byte(im.memos[name]), 0o644); err != nil {
 				return err
 			}
@@ -170,7 +170,7 @@ func (im *RefiImport) Apply() error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func refiSortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -306,6 +306,10 @@ func (a *refiArchive) read(zf *zip.File) ([]byte, error) {
 	}
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, size+1))
+	if errors.Is(err, zip.ErrFormat) {
+		// archive/zip stops reading at the size the header gives.
+		return nil, errs.New(where, 0, 0, "the entry inflates to other than the %d bytes its header says, or is damaged (a zip bomb?)", size)
+	}
 	if err != nil {
 		return nil, errs.New(where, 0, 0, "cannot inflate the entry: %v", err)
 	}
@@ -389,19 +393,20 @@ func PrepareRefiCodebookImport(p *corpus.Project, file string) (*RefiCodebookImp
 	if err != nil {
 		return nil, err
 	}
-	r := &refiImporter{guids: guids, im: &RefiImport{}}
 	var ids []string
 	for _, n := range ed.Codebook().Codes() {
 		ids = append(ids, n.ID)
 	}
-	res, err := ed.AddQDC(q.Codes, r.known(RefiCode, ids))
+	res, err := ed.AddQDC(q.Codes, guids.Known(RefiCode, ids))
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range sortedKeys(res.IDs) {
-		r.keep(RefiCode, res.IDs[g], g)
+	ci := &RefiCodebookImport{Origin: q.Origin, Sets: q.Sets, Result: res, p: p, guids: guids}
+	for _, g := range refiSortedKeys(res.IDs) {
+		if guids.Adopt(RefiCode, res.IDs[g], g) {
+			ci.guidsChanged = true
+		}
 	}
-	ci := &RefiCodebookImport{Origin: q.Origin, Sets: q.Sets, Result: res, p: p, guids: guids, guidsChanged: r.im.guidsChanged}
 	if len(res.Added) > 0 {
 		ci.editor = ed
 	}

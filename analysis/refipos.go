@@ -33,16 +33,16 @@ const (
 	RefiCodePointsLF RefiPositions = "code points with CR LF as one"
 )
 
-// posEdit is a stretch of text that a conversion changes: inLen units from
+// refiPosEdit is a stretch of text that a conversion changes: inLen units from
 // in become outLen units from out. Between edits the units match one to one.
-type posEdit struct{ in, inLen, out, outLen int }
+type refiPosEdit struct{ in, inLen, out, outLen int }
 
-// posMap converts positions through a list of edits sorted by in.
-type posMap []posEdit
+// refiPosMap converts positions through a list of edits sorted by in.
+type refiPosMap []refiPosEdit
 
 // apply converts x. A position inside an edited stretch has no exact
 // counterpart: it goes to the stretch's start, or its end when ceil is set.
-func (m posMap) apply(x int, ceil bool) (y int, exact bool) {
+func (m refiPosMap) apply(x int, ceil bool) (y int, exact bool) {
 	i := sort.Search(len(m), func(i int) bool { return m[i].in > x }) - 1
 	if i < 0 {
 		return x, true
@@ -68,10 +68,10 @@ type refiText struct {
 	rawIdx  *TextIndex // code points of raw
 	lf      string     // raw with line ends made LF and leading U+FEFF dropped
 	lfIdx   *TextIndex
-	text    string // normalised: lf in NFC
-	u16     posMap // UTF-16 units of raw -> code points of raw
-	toLF    posMap // code points of raw -> code points of lf
-	toNFC   posMap // code points of lf -> code points of text
+	text    string     // normalised: lf in NFC
+	u16     refiPosMap // UTF-16 units of raw -> code points of raw
+	toLF    refiPosMap // code points of raw -> code points of lf
+	toNFC   refiPosMap // code points of lf -> code points of text
 	u16Len  int
 	hasCR   bool
 	decoded string // how the bytes were decoded, for the report: "" for UTF-8
@@ -112,7 +112,7 @@ func (t *refiText) build() {
 	cp, u := 0, 0
 	for _, r := range raw {
 		if r > 0xFFFF {
-			t.u16 = append(t.u16, posEdit{u, 2, cp, 1})
+			t.u16 = append(t.u16, refiPosEdit{u, 2, cp, 1})
 			u += 2
 		} else {
 			u++
@@ -127,7 +127,7 @@ func (t *refiText) build() {
 	s := raw
 	if trimmed := strings.TrimLeft(s, "\uFEFF"); len(trimmed) != len(s) {
 		k := (len(s) - len(trimmed)) / len("\uFEFF")
-		t.toLF = append(t.toLF, posEdit{0, k, 0, 0})
+		t.toLF = append(t.toLF, refiPosEdit{0, k, 0, 0})
 		i += k
 		s = trimmed
 	}
@@ -143,7 +143,7 @@ func (t *refiText) build() {
 		i, o = i+n, o+n
 		lf.WriteByte('\n')
 		if strings.HasPrefix(s[j:], "\r\n") {
-			t.toLF = append(t.toLF, posEdit{i, 2, o, 1})
+			t.toLF = append(t.toLF, refiPosEdit{i, 2, o, 1})
 			i, o, s = i+2, o+1, s[j+2:]
 		} else {
 			i, o, s = i+1, o+1, s[j+1:]
@@ -171,7 +171,7 @@ func (t *refiText) build() {
 		out.Write(seg)
 		nIn, nOut := utf8.RuneCountInString(src), utf8.RuneCount(seg)
 		if string(seg) != src {
-			t.toNFC = append(t.toNFC, posEdit{in, nIn, o2, nOut})
+			t.toNFC = append(t.toNFC, refiPosEdit{in, nIn, o2, nOut})
 		}
 		in, o2 = in+nIn, o2+nOut
 	}
@@ -229,10 +229,10 @@ func (t *refiText) onBoundary(x int, conv RefiPositions) bool {
 	b := idx.byteAt(x)
 	before, _ := utf8.DecodeLastRuneInString(idx.text[:b])
 	after, _ := utf8.DecodeRuneInString(idx.text[b:])
-	return !(isWordChar(before) && isWordChar(after))
+	return !(refiWordChar(before) && refiWordChar(after))
 }
 
-func isWordChar(r rune) bool {
+func refiWordChar(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
@@ -246,11 +246,11 @@ type RefiPositionEvidence struct {
 	OnBoundary map[RefiPositions]int // convention -> selections on word boundaries
 }
 
-// detectPositions decides how a file counts positions from its text
+// detectRefiPositions decides how a file counts positions from its text
 // selections: the convention that puts the most of them on word boundaries,
 // preferring the standard's code points, then UTF-16 units, on a tie. A
 // convention that puts a selection outside its text counts it as off.
-func detectPositions(texts []*refiText, spans [][]refiSpan) (RefiPositions, RefiPositionEvidence) {
+func detectRefiPositions(texts []*refiText, spans [][]refiSpan) (RefiPositions, RefiPositionEvidence) {
 	ev := RefiPositionEvidence{OnBoundary: map[RefiPositions]int{}}
 	convs := []RefiPositions{RefiCodePoints, RefiUTF16}
 	for _, t := range texts {

@@ -20,18 +20,18 @@ const (
 	maxQDEElements = 5_000_000 // elements in one file
 )
 
-// xmlEl is an element of a parsed XML document: local name, attributes by
+// refiXMLEl is an element of a parsed XML document: local name, attributes by
 // local name (unqualified attributes only), children, and its own text.
-type xmlEl struct {
+type refiXMLEl struct {
 	name      string
 	space     string
 	attrs     []xml.Attr
-	kids      []*xmlEl
+	kids      []*refiXMLEl
 	text      string
 	line, col int
 }
 
-func (e *xmlEl) attr(local string) string {
+func (e *refiXMLEl) attr(local string) string {
 	for _, a := range e.attrs {
 		if a.Name.Local == local && a.Name.Space == "" {
 			return a.Value
@@ -41,7 +41,7 @@ func (e *xmlEl) attr(local string) string {
 }
 
 // child returns the first child named local, or nil.
-func (e *xmlEl) child(local string) *xmlEl {
+func (e *refiXMLEl) child(local string) *refiXMLEl {
 	for _, k := range e.kids {
 		if k.name == local {
 			return k
@@ -50,11 +50,11 @@ func (e *xmlEl) child(local string) *xmlEl {
 	return nil
 }
 
-// parseXMLTree reads an XML document into a tree of elements, with the
+// parseRefiXML reads an XML document into a tree of elements, with the
 // line and column of each start tag. Only UTF-8 is read; entities other
 // than XML's own are refused (the decoder has no DTD support), so nothing
 // is fetched and nothing expands.
-func parseXMLTree(name string, data []byte) (*xmlEl, error) {
+func parseRefiXML(name string, data []byte) (*refiXMLEl, error) {
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errs.New(name, 0, 0, "empty file")
@@ -71,8 +71,8 @@ func parseXMLTree(name string, data []byte) (*xmlEl, error) {
 		}
 		return nil, fmt.Errorf("encoding %q is not supported; REFI-QDA files are UTF-8", label)
 	}
-	var root *xmlEl
-	var stack []*xmlEl
+	var root *refiXMLEl
+	var stack []*refiXMLEl
 	var texts [][]byte
 	elements := 0
 	for {
@@ -108,7 +108,7 @@ func parseXMLTree(name string, data []byte) (*xmlEl, error) {
 			// InputPos before the token is where the previous token ended:
 			// white space between tags is a token of its own, so that is
 			// where this tag's '<' is.
-			el := &xmlEl{name: t.Name.Local, space: t.Name.Space, attrs: t.Attr, line: line, col: col}
+			el := &refiXMLEl{name: t.Name.Local, space: t.Name.Space, attrs: t.Attr, line: line, col: col}
 			if len(stack) > 0 {
 				parent := stack[len(stack)-1]
 				parent.kids = append(parent.kids, el)
@@ -133,6 +133,7 @@ func parseXMLTree(name string, data []byte) (*xmlEl, error) {
 type (
 	refiProject struct {
 		Name, Origin string
+		Description  string    // of the project as a whole
 		Created      time.Time // the newest of the project's creation and modification times
 		CreatingUser string
 		Users        []refiUser
@@ -172,6 +173,7 @@ type (
 		Element      string // TextSource, Representation (of a PDF) or Transcript
 		Of           string // for a representation or transcript, the name of its PDF or media source
 		Path         string // plainTextPath
+		RichPath     string // richTextPath: the formatted text (.docx), not read
 		Content      string // PlainTextContent
 		HasContent   bool
 		CreatingUser string
@@ -230,7 +232,7 @@ type qdeReader struct {
 // in any namespace of the form urn:QDA-XML:project:* (files in the wild
 // carry drafts such as 0:4 as well as 1.0).
 func readRefiProject(file string, data []byte) (*refiProject, error) {
-	root, err := parseXMLTree(file, data)
+	root, err := parseRefiXML(file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -244,13 +246,13 @@ func readRefiProject(file string, data []byte) (*refiProject, error) {
 	return r.project(root)
 }
 
-func (r *qdeReader) errAt(e *xmlEl, format string, args ...any) error {
+func (r *qdeReader) errAt(e *refiXMLEl, format string, args ...any) error {
 	return errs.New(r.file, e.line, e.col, format, args...)
 }
 
 // guid reads the GUID attribute attr of e; required says whether it must
 // be there. kind, when not "", is checked for duplicates.
-func (r *qdeReader) guid(e *xmlEl, attr, kind string, required bool) (string, error) {
+func (r *qdeReader) guid(e *refiXMLEl, attr, kind string, required bool) (string, error) {
 	v := e.attr(attr)
 	if v == "" {
 		if required {
@@ -276,8 +278,8 @@ func (r *qdeReader) guid(e *xmlEl, attr, kind string, required bool) (string, er
 	return g, nil
 }
 
-// when reads a dateTime attribute; an unreadable one counts as absent.
-func when(e *xmlEl, attr string) time.Time {
+// refiWhen reads a dateTime attribute; an unreadable one counts as absent.
+func refiWhen(e *refiXMLEl, attr string) time.Time {
 	v := strings.TrimSpace(e.attr(attr))
 	if v == "" {
 		return time.Time{}
@@ -290,11 +292,11 @@ func when(e *xmlEl, attr string) time.Time {
 	return time.Time{}
 }
 
-func (r *qdeReader) project(root *xmlEl) (*refiProject, error) {
+func (r *qdeReader) project(root *refiXMLEl) (*refiProject, error) {
 	p := r.p
 	p.Name, p.Origin = root.attr("name"), root.attr("origin")
-	p.Created = when(root, "creationDateTime")
-	if m := when(root, "modifiedDateTime"); m.After(p.Created) {
+	p.Created = refiWhen(root, "creationDateTime")
+	if m := refiWhen(root, "modifiedDateTime"); m.After(p.Created) {
 		p.Created = m
 	}
 	var err error
@@ -371,11 +373,13 @@ func (r *qdeReader) project(root *xmlEl) (*refiProject, error) {
 				p.Notes = append(p.Notes, note)
 			}
 		case "Links":
-			p.Links += countKids(sec, "Link")
+			p.Links += refiCountKids(sec, "Link")
 		case "Sets":
-			p.Sets += countKids(sec, "Set")
+			p.Sets += refiCountKids(sec, "Set")
 		case "Graphs":
-			p.Graphs += countKids(sec, "Graph")
+			p.Graphs += refiCountKids(sec, "Graph")
+		case "Description":
+			p.Description = sec.text
 		case "NoteRef":
 			if g, err := r.guid(sec, "targetGUID", "", true); err == nil {
 				p.NoteRefs = append(p.NoteRefs, g)
@@ -387,7 +391,7 @@ func (r *qdeReader) project(root *xmlEl) (*refiProject, error) {
 	return p, nil
 }
 
-func countKids(e *xmlEl, local string) int {
+func refiCountKids(e *refiXMLEl, local string) int {
 	n := 0
 	for _, k := range e.kids {
 		if k.name == local {
@@ -398,7 +402,7 @@ func countKids(e *xmlEl, local string) int {
 }
 
 // codes reads the Code elements under e.
-func (r *qdeReader) codes(e *xmlEl, depth int) ([]*codebook.QDCCode, error) {
+func (r *qdeReader) codes(e *refiXMLEl, depth int) ([]*codebook.QDCCode, error) {
 	var out []*codebook.QDCCode
 	for _, k := range e.kids {
 		if k.name != "Code" {
@@ -446,7 +450,7 @@ func (r *qdeReader) codes(e *xmlEl, depth int) ([]*codebook.QDCCode, error) {
 	return out, nil
 }
 
-func (r *qdeReader) values(e *xmlEl) ([]refiValue, error) {
+func (r *qdeReader) values(e *refiXMLEl) ([]refiValue, error) {
 	var out []refiValue
 	for _, v := range e.kids {
 		if v.name != "VariableValue" {
@@ -472,7 +476,7 @@ func (r *qdeReader) values(e *xmlEl) ([]refiValue, error) {
 	return out, nil
 }
 
-func (r *qdeReader) caseEl(c *xmlEl) error {
+func (r *qdeReader) caseEl(c *refiXMLEl) error {
 	g, err := r.guid(c, "guid", "case", true)
 	if err != nil {
 		return err
@@ -503,7 +507,7 @@ func (r *qdeReader) caseEl(c *xmlEl) error {
 }
 
 // source reads one element of Sources.
-func (r *qdeReader) source(s *xmlEl) error {
+func (r *qdeReader) source(s *refiXMLEl) error {
 	switch s.name {
 	case "TextSource":
 		src, err := r.textSource(s, "TextSource", "")
@@ -521,7 +525,7 @@ func (r *qdeReader) source(s *xmlEl) error {
 			switch k.name {
 			case "PDFSelection", "PictureSelection", "AudioSelection", "VideoSelection":
 				other.Selections++
-				other.Codings += countKids(k, "Coding")
+				other.Codings += refiCountKids(k, "Coding")
 			case "Coding":
 				other.Codings++
 			case "Representation":
@@ -546,13 +550,13 @@ func (r *qdeReader) source(s *xmlEl) error {
 
 // textSource reads a TextSource, or an element of its type (a PDF's
 // Representation) or a media source's Transcript.
-func (r *qdeReader) textSource(s *xmlEl, element, of string) (*refiSource, error) {
+func (r *qdeReader) textSource(s *refiXMLEl, element, of string) (*refiSource, error) {
 	g, err := r.guid(s, "guid", "source", true)
 	if err != nil {
 		return nil, err
 	}
-	src := &refiSource{GUID: g, Name: s.attr("name"), Element: element, Of: of, Path: s.attr("plainTextPath"),
-		Created: when(s, "creationDateTime"), Line: s.line, Col: s.col}
+	src := &refiSource{GUID: g, Name: s.attr("name"), Element: element, Of: of, Path: s.attr("plainTextPath"), RichPath: s.attr("richTextPath"),
+		Created: refiWhen(s, "creationDateTime"), Line: s.line, Col: s.col}
 	if src.CreatingUser, err = r.guid(s, "creatingUser", "", false); err != nil {
 		return nil, err
 	}
@@ -592,7 +596,7 @@ func (r *qdeReader) textSource(s *xmlEl, element, of string) (*refiSource, error
 	return src, nil
 }
 
-func (r *qdeReader) position(e *xmlEl, attr string) (int, error) {
+func (r *qdeReader) position(e *refiXMLEl, attr string) (int, error) {
 	v := strings.TrimSpace(e.attr(attr))
 	if v == "" {
 		return 0, r.errAt(e, "<%s> has no %s", e.name, attr)
@@ -604,12 +608,12 @@ func (r *qdeReader) position(e *xmlEl, attr string) (int, error) {
 	return n, nil
 }
 
-func (r *qdeReader) selection(e *xmlEl) (refiSelection, error) {
+func (r *qdeReader) selection(e *refiXMLEl) (refiSelection, error) {
 	g, err := r.guid(e, "guid", "selection", true)
 	if err != nil {
 		return refiSelection{}, err
 	}
-	sel := refiSelection{GUID: g, Created: when(e, "creationDateTime"), Line: e.line, Col: e.col}
+	sel := refiSelection{GUID: g, Created: refiWhen(e, "creationDateTime"), Line: e.line, Col: e.col}
 	if sel.Start, err = r.position(e, "startPosition"); err != nil {
 		return sel, err
 	}
@@ -641,12 +645,12 @@ func (r *qdeReader) selection(e *xmlEl) (refiSelection, error) {
 	return sel, nil
 }
 
-func (r *qdeReader) coding(e *xmlEl) (refiCoding, error) {
+func (r *qdeReader) coding(e *refiXMLEl) (refiCoding, error) {
 	g, err := r.guid(e, "guid", "coding", true)
 	if err != nil {
 		return refiCoding{}, err
 	}
-	c := refiCoding{GUID: g, Created: when(e, "creationDateTime"), Line: e.line, Col: e.col}
+	c := refiCoding{GUID: g, Created: refiWhen(e, "creationDateTime"), Line: e.line, Col: e.col}
 	if c.User, err = r.guid(e, "creatingUser", "", false); err != nil {
 		return c, err
 	}

@@ -54,6 +54,7 @@ type refiImporter struct {
 	changedText map[string]string // source id -> new text, for re-anchoring
 	imported    map[string]bool   // ids of the project sources the file's sources went to
 	annotations []refiAnnotation
+	err         error // the first error of a step that could not return it
 }
 
 // refiDraft is a coding on its way into the store.
@@ -83,6 +84,14 @@ func (r *refiImporter) skip(what, why, where string, n int) {
 	}
 	r.skips[k] = len(r.rep.Skipped)
 	r.rep.Skipped = append(r.rep.Skipped, RefiSkip{What: what, Count: n, Why: why, Where: where})
+}
+
+// fail records the first error met where a step cannot return one; the
+// import stops with it after the step.
+func (r *refiImporter) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
 }
 
 func (r *refiImporter) note(format string, args ...any) {
@@ -161,35 +170,23 @@ func PrepareRefiImport(p *corpus.Project, file string, opts RefiImportOptions) (
 		if err := step(); err != nil {
 			return nil, err
 		}
+		if r.err != nil {
+			return nil, r.err
+		}
 	}
 	r.reportRest()
 	return r.im, nil
 }
 
-// keep records guid for the object of kind with id when exports would not
-// give it that GUID already.
+// keep records guid for the object of kind with id (see RefiGUIDs.Adopt).
 func (r *refiImporter) keep(kind RefiKind, id, guid string) {
-	if r.guids.GUID(kind, id) != guid {
-		r.guids.Keep(kind, id, guid)
+	if r.guids.Adopt(kind, id, guid) {
 		r.im.guidsChanged = true
 	}
 }
 
-// known maps GUIDs to the ids of existing objects of kind: the GUIDs kept
-// for them and those exports make.
 func (r *refiImporter) known(kind RefiKind, ids []string) map[string]string {
-	m := map[string]string{}
-	have := map[string]bool{}
-	for _, id := range ids {
-		have[id] = true
-		m[r.guids.Derived(kind, id)] = id
-	}
-	for id, g := range r.guids.Kept(kind) {
-		if have[id] {
-			m[g] = id
-		}
-	}
-	return m
+	return r.guids.Known(kind, ids)
 }
 
 // refiCoderName makes a coder name from a user's name: its slug, or
@@ -215,7 +212,7 @@ func refiCoderName(name, guid string) string {
 func (r *refiImporter) mapUsers() error {
 	r.coders, r.userNames = map[string]string{}, map[string]string{}
 	usedKey := map[string]bool{}
-	for _, from := range sortedKeys(r.opts.CoderMap) {
+	for _, from := range refiSortedKeys(r.opts.CoderMap) {
 		to := r.opts.CoderMap[from]
 		if err := ValidCoderName(to); err != nil {
 			return errs.New("", 0, 0, "--coder-map %s=%s: %v", from, to, err)
@@ -258,7 +255,7 @@ func (r *refiImporter) mapUsers() error {
 		}
 		listed = append(listed, fmt.Sprintf("%q (coder %s)", name, def))
 	}
-	for _, from := range sortedKeys(r.opts.CoderMap) {
+	for _, from := range refiSortedKeys(r.opts.CoderMap) {
 		if !usedKey[from] {
 			users := "it has no users"
 			if len(listed) > 0 {
@@ -305,7 +302,11 @@ func (r *refiImporter) noteText(guid string, where string) (string, bool) {
 	}
 	text := n.Content
 	if !n.HasContent && n.Path != "" {
-		data, why := r.fileBytes(n.Path)
+		data, why, err := r.fileBytes(n.Path)
+		if err != nil {
+			r.fail(err)
+			return "", false
+		}
 		if why != "" {
 			if !r.missedNotes[guid] {
 				r.skip(fmt.Sprintf("note %q", n.Name), why, r.at(n.Line), 1)
@@ -346,30 +347,28 @@ func (r *refiImporter) memoOf(refs []string, where string, extra ...string) stri
 	return strings.Join(parts, "\n\n")
 }
 
-// fileBytes reads a file the .qde refers to, or says why it cannot.
-func (r *refiImporter) fileBytes(ref string) ([]byte, string) {
+// fileBytes reads a file the .qde refers to, or says why it is not there.
+// An entry over the limits is an error: the archive is not to be trusted.
+func (r *refiImporter) fileBytes(ref string) ([]byte, string, error) {
 	name, why := refiFileRef(ref)
 	if why != "" {
-		return nil, why
+		return nil, why, nil
 	}
 	if r.arc == nil {
-		return nil, "a bare .qde carries no files (" + ref + "); import the .qdpx"
+		return nil, "a bare .qde carries no files (" + ref + "); import the .qdpx", nil
 	}
 	zf := r.arc.entry(name)
 	if zf == nil {
-		return nil, "its file " + ref + " is not in the archive"
+		return nil, "its file " + ref + " is not in the archive", nil
 	}
 	data, err := r.arc.read(zf)
-	if err != nil {
-		return nil, err.Error()
-	}
-	return data, ""
+	return data, "", err
 }
 
-// nestATLAS undoes ATLAS.ti's flattening of code groups into names such as
+// refiNestATLAS undoes ATLAS.ti's flattening of code groups into names such as
 // "Coke::diet Coke": such a code goes under the top-level code named
 // "Coke" when there is one.
-func nestATLAS(codes []*codebook.QDCCode) ([]*codebook.QDCCode, int) {
+func refiNestATLAS(codes []*codebook.QDCCode) ([]*codebook.QDCCode, int) {
 	byName := map[string]*codebook.QDCCode{}
 	for _, c := range codes {
 		if !strings.Contains(c.Name, "::") {
@@ -397,7 +396,7 @@ func (r *refiImporter) mapCodebook() error {
 	codes := r.proj.Codes
 	if strings.HasPrefix(r.proj.Origin, "ATLAS.ti") {
 		var n int
-		if codes, n = nestATLAS(codes); n > 0 {
+		if codes, n = refiNestATLAS(codes); n > 0 {
 			r.note("%d ATLAS.ti codes named \"group::code\" went under their group's code", n)
 		}
 	}
@@ -443,11 +442,31 @@ func (r *refiImporter) mapCodebook() error {
 		}
 	}
 	count(codes)
+	// Codes the codebook had already keep their own text: say what of the
+	// file's is not taken.
+	cb := ed.Codebook()
+	var differ func(cs []*codebook.QDCCode)
+	differ = func(cs []*codebook.QDCCode) {
+		for _, c := range cs {
+			if n := cb.Node(res.IDs[c.GUID]); n != nil && !added[n.ID] {
+				if m := strings.TrimSpace(c.Memo); m != "" && m != strings.TrimSpace(n.Memo) {
+					r.skip("memo of a code already in the codebook", "the codebook's code keeps its own memo (copy the note into codebook.yaml to take it)", r.at(c.Line), 1)
+				}
+				d := codebook.ParseDescription(c.Description)
+				if strings.TrimSpace(c.Description) != "" && codebook.Describe(n) != codebook.Describe(&codebook.Node{Definition: d.Definition,
+					WhenToUse: d.WhenToUse, WhenNotToUse: d.WhenNotToUse, Examples: d.Examples}) {
+					r.skip("description of a code already in the codebook", "the codebook's code keeps its own definition (copy the description into codebook.yaml to take it)", r.at(c.Line), 1)
+				}
+			}
+			differ(c.Children)
+		}
+	}
+	differ(codes)
 	r.rep.Codes = RefiCodeCounts{Added: len(res.Added), Matched: res.Matched, Flattened: res.Flattened, Renamed: res.Renamed}
 	if res.Flattened > 0 {
 		r.note("%d codes nested deeper than theme > sub-theme > code > child code sit beside their parent code, named \"parent › code\"", res.Flattened)
 	}
-	for _, g := range sortedKeys(res.IDs) {
+	for _, g := range refiSortedKeys(res.IDs) {
 		r.keep(RefiCode, res.IDs[g], g)
 	}
 	return nil
@@ -474,7 +493,7 @@ func (r *refiImporter) mapCases() error {
 	if err != nil {
 		return err
 	}
-	known := r.known(RefiCase, sortedKeys(existing))
+	known := r.known(RefiCase, refiSortedKeys(existing))
 	r.caseOfSource, r.caseAttrs = map[string]string{}, map[string]map[string]string{}
 	taken := map[string]string{} // case id -> GUID in this file
 	for _, c := range r.proj.Cases {
@@ -506,6 +525,9 @@ func (r *refiImporter) mapCases() error {
 				attrs[name] = val
 			}
 		}
+		if d := strings.Join(strings.Fields(corpus.NormalizeString(c.Description)), " "); d != "" && attrs["description"] == "" {
+			attrs["description"] = d
+		}
 		r.caseAttrs[id] = attrs
 		for _, sg := range c.Sources {
 			if prev, dup := r.caseOfSource[sg]; dup && prev != id {
@@ -524,26 +546,26 @@ func (r *refiImporter) mapCases() error {
 	return nil
 }
 
-// stagedSource is a text source of the file on its way into the project.
-type stagedSource struct {
+// refiStaged is a text source of the file on its way into the project.
+type refiStaged struct {
 	rs    *refiSource
 	t     *refiText
 	raw   []byte
 	label string
 }
 
-func sourceLabel(rs *refiSource) string {
+func refiSourceLabel(rs *refiSource) string {
 	switch rs.Element {
 	case "Representation":
 		return fmt.Sprintf("text of PDF %q", rs.Of)
 	case "Transcript":
 		return fmt.Sprintf("transcript %q of %q", rs.Name, rs.Of)
 	}
-	return fmt.Sprintf("text source %q", sourceTitle(rs))
+	return fmt.Sprintf("text source %q", refiSourceTitle(rs))
 }
 
-// sourceTitle is the title of a new source made from a REFI source.
-func sourceTitle(rs *refiSource) string {
+// refiSourceTitle is the title of a new source made from a REFI source.
+func refiSourceTitle(rs *refiSource) string {
 	name := strings.Join(strings.Fields(rs.Name), " ")
 	switch rs.Element {
 	case "Representation":
@@ -572,9 +594,9 @@ func refiCount(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-// inferKind guesses a source's kind from its name, as ingest does from a
+// refiInferKind guesses a source's kind from its name, as ingest does from a
 // file name.
-func inferKind(name string) string {
+func refiInferKind(name string) string {
 	lower := strings.ToLower(name)
 	switch {
 	case strings.Contains(lower, "diar") || strings.Contains(lower, "journal"):
@@ -590,14 +612,15 @@ func inferKind(name string) string {
 // mapSources reads the text of every text source, decides how the file
 // counts positions, and stages sources and coding drafts.
 func (r *refiImporter) mapSources() error {
-	var staged []*stagedSource
+	var staged []*refiStaged
 	texts := map[string]string{} // hash of text -> label, against transcripts repeating a text source
+	var err error
 	for _, rs := range r.proj.Sources {
 		codings := len(rs.Codings)
 		for _, s := range rs.Selections {
 			codings += len(s.Codings)
 		}
-		label := sourceLabel(rs)
+		label := refiSourceLabel(rs)
 		what := fmt.Sprintf("%s (%s, %s)", label, refiCount(len(rs.Selections), "selection"), refiCount(codings, "coding"))
 		var data []byte
 		switch {
@@ -605,7 +628,9 @@ func (r *refiImporter) mapSources() error {
 			data = []byte(rs.Content)
 		case rs.Path != "":
 			var why string
-			if data, why = r.fileBytes(rs.Path); why != "" {
+			if data, why, err = r.fileBytes(rs.Path); err != nil {
+				return err
+			} else if why != "" {
 				r.skip(what, why, r.at(rs.Line), 1)
 				continue
 			}
@@ -639,7 +664,16 @@ func (r *refiImporter) mapSources() error {
 		if rs.TranscriptSelections > 0 {
 			r.skip("selection of a transcript", "given by sync points of audio or video, not by text positions", r.at(rs.Line), rs.TranscriptSelections)
 		}
-		staged = append(staged, &stagedSource{rs: rs, t: t, raw: data, label: label})
+		staged = append(staged, &refiStaged{rs: rs, t: t, raw: data, label: label})
+	}
+	rich := 0
+	for _, s := range staged {
+		if s.rs.RichPath != "" {
+			rich++
+		}
+	}
+	if rich > 0 {
+		r.note("%d sources also carry formatted text (%s); their plain text was imported, which is what the positions count", rich, "richTextPath")
 	}
 	// How does the file count?
 	var ts []*refiText
@@ -652,11 +686,8 @@ func (r *refiImporter) mapSources() error {
 		}
 		spans = append(spans, sp)
 	}
-	conv, ev := detectPositions(ts, spans)
+	conv, ev := detectRefiPositions(ts, spans)
 	r.rep.Positions, r.rep.Evidence = conv, ev.String()
-	if conv != RefiCodePoints {
-		r.note("positions are read as %s (%s), not as code points as the standard says", conv, r.rep.Evidence)
-	}
 
 	existing, err := r.p.Sources(true)
 	if err != nil {
@@ -674,7 +705,7 @@ func (r *refiImporter) mapSources() error {
 		}
 		maxNumber[s.Kind] = max(maxNumber[s.Kind], s.Number)
 	}
-	m := &sourceMatch{byID: byID, byGUID: r.known(RefiSource, ids), bySHA: bySHA, claimed: map[string]bool{}, maxNumber: maxNumber}
+	m := &refiSourceMatch{byID: byID, byGUID: r.known(RefiSource, ids), bySHA: bySHA, claimed: map[string]bool{}, maxNumber: maxNumber}
 	for _, s := range staged {
 		if err := r.stageSource(s, conv, m); err != nil {
 			return err
@@ -683,8 +714,8 @@ func (r *refiImporter) mapSources() error {
 	return nil
 }
 
-// sourceMatch finds the project's sources again.
-type sourceMatch struct {
+// refiSourceMatch finds the project's sources again.
+type refiSourceMatch struct {
 	byID      map[string]*corpus.Source
 	byGUID    map[string]string // REFI GUID -> source id
 	bySHA     map[string]string // hash of the text -> source id
@@ -694,9 +725,9 @@ type sourceMatch struct {
 
 // stageSource stages one source, new, changed or as it is, and its
 // codings.
-func (r *refiImporter) stageSource(s *stagedSource, conv RefiPositions, m *sourceMatch) error {
+func (r *refiImporter) stageSource(s *refiStaged, conv RefiPositions, m *refiSourceMatch) error {
 	rs, text := s.rs, s.t.text
-	title := sourceTitle(rs)
+	title := refiSourceTitle(rs)
 	// Variables of the source: attributes, and its kind.
 	kind := ""
 	attrs := map[string]string{}
@@ -714,6 +745,9 @@ func (r *refiImporter) stageSource(s *stagedSource, conv RefiPositions, m *sourc
 		if val != "" {
 			attrs[name] = val
 		}
+	}
+	if d := strings.Join(strings.Fields(corpus.NormalizeString(rs.Description)), " "); d != "" && attrs["description"] == "" {
+		attrs["description"] = d
 	}
 	caseID := r.caseOfSource[rs.GUID]
 
@@ -759,7 +793,7 @@ func (r *refiImporter) stageSource(s *stagedSource, conv RefiPositions, m *sourc
 			m.maxNumber[src.Kind]++
 			src.Number = m.maxNumber[src.Kind]
 		}
-		if textChanged || src.Kind != old.Kind || src.Case != old.Case || !stringMapsEqual(src.Attrs, old.Attrs) {
+		if textChanged || src.Kind != old.Kind || src.Case != old.Case || !refiMapsEqual(src.Attrs, old.Attrs) {
 			r.rep.Sources.Updated = append(r.rep.Sources.Updated, id)
 			r.im.sources = append(r.im.sources, src)
 		} else {
@@ -781,7 +815,7 @@ func (r *refiImporter) stageSource(s *stagedSource, conv RefiPositions, m *sourc
 			kind = r.opts.Kind
 		}
 		if kind == "" {
-			kind = inferKind(title)
+			kind = refiInferKind(title)
 		}
 		src := &corpus.Source{ID: id, Title: title, Kind: kind, Case: caseID, Attrs: attrs, Format: "txt",
 			OrigPath: filepath.ToSlash(filepath.Base(r.file)) + "#" + rs.GUID, RawSHA: hex.EncodeToString(sum[:]),
@@ -804,7 +838,7 @@ func (r *refiImporter) stageSource(s *stagedSource, conv RefiPositions, m *sourc
 	return nil
 }
 
-func stringMapsEqual(a, b map[string]string) bool {
+func refiMapsEqual(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -837,11 +871,11 @@ func (r *refiImporter) segment(src *corpus.Source, text, label string) error {
 
 // draftCodings turns the selections and codings of a staged source into
 // coding drafts, skipping (and reporting) what cannot be placed.
-func (r *refiImporter) draftCodings(s *stagedSource, id string, conv RefiPositions) {
+func (r *refiImporter) draftCodings(s *refiStaged, id string, conv RefiPositions) {
 	rs, t := s.rs, s.t
 	idx := NewTextIndex(t.text)
 	widened := 0
-	when := func(ts ...time.Time) time.Time {
+	stamp := func(ts ...time.Time) time.Time {
 		for _, x := range ts {
 			if !x.IsZero() && x.Year() >= 1 && x.Year() <= 9999 {
 				return x
@@ -863,7 +897,7 @@ func (r *refiImporter) draftCodings(s *stagedSource, id string, conv RefiPositio
 		coder := r.coderOf(c.User, selUser, rs.CreatingUser, r.proj.CreatingUser)
 		memo := r.memoOf(c.NoteRefs, r.at(c.Line), selMemo)
 		r.drafts = append(r.drafts, refiDraft{source: id, text: idx, start: start, end: end, code: code, coder: coder,
-			time: when(c.Created, selTime, rs.Created, r.proj.Created), memo: memo})
+			time: stamp(c.Created, selTime, rs.Created, r.proj.Created), memo: memo})
 	}
 	n := t.length(conv)
 	for i := range rs.Selections {
@@ -892,7 +926,7 @@ func (r *refiImporter) draftCodings(s *stagedSource, id string, conv RefiPositio
 				r.skip("text selection without codings or notes", "nothing to import", where, 1)
 				continue
 			}
-			r.annotations = append(r.annotations, refiAnnotation{source: id, title: sourceTitle(rs), start: start, end: end,
+			r.annotations = append(r.annotations, refiAnnotation{source: id, title: refiSourceTitle(rs), start: start, end: end,
 				quote: idx.Slice(start, end), text: selMemo})
 			continue
 		}
@@ -945,7 +979,7 @@ func (r *refiImporter) stageCodings() error {
 		}
 	}
 	origin := "import:" + refiToolSlug(r.proj.Origin)
-	for _, coder := range sortedKeys(coders) {
+	for _, coder := range refiSortedKeys(coders) {
 		old, err := store.Load(coder)
 		if err != nil {
 			return err
@@ -1036,7 +1070,7 @@ func (r *refiImporter) reanchor(coder string, cs []Coding) bool {
 			groups[c.Source] = append(groups[c.Source], i)
 		}
 	}
-	for _, sid := range sortedKeys(groups) {
+	for _, sid := range refiSortedKeys(groups) {
 		idx := groups[sid]
 		g := make([]Coding, len(idx))
 		for k, i := range idx {
@@ -1121,7 +1155,7 @@ func (r *refiImporter) stageCases() error {
 			changed = true
 		}
 		rowChanged := false
-		for _, name := range sortedKeys(attrs) {
+		for _, name := range refiSortedKeys(attrs) {
 			ci, ok := col[name]
 			if !ok {
 				rows[0] = append(rows[0], name)
@@ -1236,18 +1270,10 @@ func (r *refiImporter) stageMemos() error {
 			put(name, n.GUID, text, true)
 			continue
 		}
-		title := strings.TrimSpace(n.Name)
-		for _, ext := range []string{".md", ".txt"} {
-			title = strings.TrimSuffix(title, ext)
-		}
-		base := corpus.Slug(title)
-		if len(base) > 60 {
-			base = strings.TrimRight(base[:60], "-")
-		}
-		if base == "" {
-			base = "note-" + n.GUID[:8]
-		}
-		put(free(base, text), n.GUID, text, false)
+		put(free(refiMemoBase(n.Name, n.GUID), text), n.GUID, text, false)
+	}
+	if d := strings.TrimSpace(corpus.NormalizeString(r.proj.Description)); d != "" {
+		put(free("Project description", d+"\n"), "", d+"\n", false)
 	}
 	for _, a := range r.annotations {
 		var b strings.Builder
@@ -1260,6 +1286,42 @@ func (r *refiImporter) stageMemos() error {
 		put(free(base, b.String()), "", b.String(), false)
 	}
 	return nil
+}
+
+// refiMemoBase makes the file name (without .md) of a memo from a note's name:
+// the name itself when it makes a safe file name on every system, else its
+// slug, else "note-" and the start of the GUID.
+func refiMemoBase(name, guid string) string {
+	name = strings.Join(strings.Fields(name), " ")
+	for _, ext := range []string{".md", ".txt", ".MD", ".TXT"} {
+		name = strings.TrimSuffix(name, ext)
+	}
+	safe := name != "" && len(name) <= 100 && !strings.HasPrefix(name, ".") && !strings.HasSuffix(name, ".") &&
+		!strings.ContainsAny(name, `/\:*?"<>|`) && strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0
+	if stem, _, _ := strings.Cut(strings.ToLower(name), "."); refiReservedName(strings.TrimSpace(stem)) {
+		safe = false
+	}
+	if safe {
+		return name
+	}
+	base := corpus.Slug(name)
+	if len(base) > 60 {
+		base = strings.TrimRight(base[:60], "-")
+	}
+	if base == "" {
+		base = "note-" + guid[:8]
+	}
+	return base
+}
+
+// refiReservedName reports whether a file name stem is one Windows keeps
+// for devices (con, nul, com1...).
+func refiReservedName(stem string) bool {
+	switch stem {
+	case "con", "prn", "aux", "nul":
+		return true
+	}
+	return len(stem) == 4 && (strings.HasPrefix(stem, "com") || strings.HasPrefix(stem, "lpt")) && stem[3] >= '0' && stem[3] <= '9'
 }
 
 // reportRest adds to the report what the import leaves out as a whole.

@@ -91,7 +91,7 @@ func ParseColour(s string) (string, bool) {
 // is accepted (tools wrote drafts such as 0:4), and elements are matched by
 // local name.
 func ReadQDC(name string, data []byte) (*QDC, error) {
-	d, err := newXMLDecoder(name, data)
+	d, err := qdcDecoder(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func ReadQDC(name string, data []byte) (*QDC, error) {
 		line, col := d.InputPos()
 		return errs.New(name, line, col, format, args...)
 	}
-	root, err := firstElement(d, name)
+	root, err := qdcFirstElement(d, name)
 	if err != nil {
 		return nil, err
 	}
@@ -109,12 +109,12 @@ func ReadQDC(name string, data []byte) (*QDC, error) {
 	case root.Name.Local != "CodeBook" || !strings.HasPrefix(root.Name.Space, "urn:QDA-XML:codebook"):
 		return nil, fail("not a REFI-QDA codebook: the root element is <%s> in namespace %q, not <CodeBook> in %s", root.Name.Local, root.Name.Space, QDCNamespace)
 	}
-	q := &QDC{Origin: attr(root, "origin")}
+	q := &QDC{Origin: qdcAttr(root, "origin")}
 	seen := map[string]int{}
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, xmlError(name, d, err)
+			return nil, qdcXMLError(name, d, err)
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
@@ -131,14 +131,14 @@ func ReadQDC(name string, data []byte) (*QDC, error) {
 				}
 				q.Codes = append(q.Codes, codes...)
 			case "Sets":
-				n, err := countChildren(name, d, "Set")
+				n, err := qdcCountChildren(name, d, "Set")
 				if err != nil {
 					return nil, err
 				}
 				q.Sets += n
 			default:
 				if err := d.Skip(); err != nil {
-					return nil, xmlError(name, d, err)
+					return nil, qdcXMLError(name, d, err)
 				}
 			}
 		}
@@ -152,7 +152,7 @@ func readQDCCodes(name string, d *xml.Decoder, seen map[string]int, depth int) (
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, xmlError(name, d, err)
+			return nil, qdcXMLError(name, d, err)
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
@@ -160,7 +160,7 @@ func readQDCCodes(name string, d *xml.Decoder, seen map[string]int, depth int) (
 		case xml.StartElement:
 			if t.Name.Local != "Code" {
 				if err := d.Skip(); err != nil {
-					return nil, xmlError(name, d, err)
+					return nil, qdcXMLError(name, d, err)
 				}
 				continue
 			}
@@ -182,10 +182,10 @@ func readQDCCode(name string, d *xml.Decoder, start xml.StartElement, seen map[s
 	if depth > maxQDCDepth {
 		return nil, fail("codes are nested more than %d levels deep", maxQDCDepth)
 	}
-	c := &QDCCode{Name: attr(start, "name"), Line: line}
-	g, ok := ParseGUID(attr(start, "guid"))
+	c := &QDCCode{Name: qdcAttr(start, "name"), Line: line}
+	g, ok := ParseGUID(qdcAttr(start, "guid"))
 	if !ok {
-		return nil, fail("code %q: guid %q is not a GUID (8-4-4-4-12 hexadecimal digits)", c.Name, attr(start, "guid"))
+		return nil, fail("code %q: guid %q is not a GUID (8-4-4-4-12 hexadecimal digits)", c.Name, qdcAttr(start, "guid"))
 	}
 	if prev, dup := seen[g]; dup {
 		return nil, fail("code %q: guid %s is used twice (also on line %d)", c.Name, g, prev)
@@ -193,14 +193,14 @@ func readQDCCode(name string, d *xml.Decoder, start xml.StartElement, seen map[s
 	seen[g] = line
 	c.GUID = g
 	c.Codable = true
-	if v := strings.TrimSpace(attr(start, "isCodable")); v != "" {
+	if v := strings.TrimSpace(qdcAttr(start, "isCodable")); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return nil, fail("code %q: isCodable %q is not true or false", c.Name, v)
 		}
 		c.Codable = b
 	}
-	if v := attr(start, "color"); v != "" {
+	if v := qdcAttr(start, "color"); v != "" {
 		col, ok := ParseColour(v)
 		if !ok {
 			return nil, fail("code %q: color %q is not a colour such as #4E79A7", c.Name, v)
@@ -210,7 +210,7 @@ func readQDCCode(name string, d *xml.Decoder, start xml.StartElement, seen map[s
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, xmlError(name, d, err)
+			return nil, qdcXMLError(name, d, err)
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
@@ -218,7 +218,7 @@ func readQDCCode(name string, d *xml.Decoder, start xml.StartElement, seen map[s
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "Description":
-				s, err := elementText(name, d)
+				s, err := qdcElementText(name, d)
 				if err != nil {
 					return nil, err
 				}
@@ -230,24 +230,24 @@ func readQDCCode(name string, d *xml.Decoder, start xml.StartElement, seen map[s
 				}
 				c.Children = append(c.Children, k)
 			case "NoteRef":
-				if g, ok := ParseGUID(attr(t, "targetGUID")); ok {
+				if g, ok := ParseGUID(qdcAttr(t, "targetGUID")); ok {
 					c.NoteRefs = append(c.NoteRefs, g)
 				}
 				if err := d.Skip(); err != nil {
-					return nil, xmlError(name, d, err)
+					return nil, qdcXMLError(name, d, err)
 				}
 			default:
 				if err := d.Skip(); err != nil {
-					return nil, xmlError(name, d, err)
+					return nil, qdcXMLError(name, d, err)
 				}
 			}
 		}
 	}
 }
 
-// newXMLDecoder makes a strict decoder for data, which may start with a
+// qdcDecoder makes a strict decoder for data, which may start with a
 // UTF-8 byte order mark. Only UTF-8 is read (the standard's encoding).
-func newXMLDecoder(name string, data []byte) (*xml.Decoder, error) {
+func qdcDecoder(name string, data []byte) (*xml.Decoder, error) {
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errs.New(name, 0, 0, "empty file")
@@ -267,15 +267,15 @@ func newXMLDecoder(name string, data []byte) (*xml.Decoder, error) {
 	return d, nil
 }
 
-// firstElement returns the root element's start tag.
-func firstElement(d *xml.Decoder, name string) (xml.StartElement, error) {
+// qdcFirstElement returns the root element's start tag.
+func qdcFirstElement(d *xml.Decoder, name string) (xml.StartElement, error) {
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
 			return xml.StartElement{}, errs.New(name, 0, 0, "no XML element in the file")
 		}
 		if err != nil {
-			return xml.StartElement{}, xmlError(name, d, err)
+			return xml.StartElement{}, qdcXMLError(name, d, err)
 		}
 		if t, ok := tok.(xml.StartElement); ok {
 			return t, nil
@@ -283,8 +283,8 @@ func firstElement(d *xml.Decoder, name string) (xml.StartElement, error) {
 	}
 }
 
-// xmlError turns a decoding error into an InputError with the position.
-func xmlError(name string, d *xml.Decoder, err error) error {
+// qdcXMLError turns a decoding error into an InputError with the position.
+func qdcXMLError(name string, d *xml.Decoder, err error) error {
 	if err == io.EOF {
 		line, col := d.InputPos()
 		return errs.New(name, line, col, "the XML ends too early (unclosed elements)")
@@ -296,15 +296,15 @@ func xmlError(name string, d *xml.Decoder, err error) error {
 	return errs.New(name, line, col, "XML error: %v", err)
 }
 
-// elementText reads the text of the element just opened up to its end,
+// qdcElementText reads the text of the element just opened up to its end,
 // leaving out nested elements.
-func elementText(name string, d *xml.Decoder) (string, error) {
+func qdcElementText(name string, d *xml.Decoder) (string, error) {
 	var b strings.Builder
 	depth := 0
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return "", xmlError(name, d, err)
+			return "", qdcXMLError(name, d, err)
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
@@ -322,14 +322,14 @@ func elementText(name string, d *xml.Decoder) (string, error) {
 	}
 }
 
-// countChildren counts the child elements named local of the element just
+// qdcCountChildren counts the child elements named local of the element just
 // opened, up to its end.
-func countChildren(name string, d *xml.Decoder, local string) (int, error) {
+func qdcCountChildren(name string, d *xml.Decoder, local string) (int, error) {
 	n := 0
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return 0, xmlError(name, d, err)
+			return 0, qdcXMLError(name, d, err)
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
@@ -339,13 +339,13 @@ func countChildren(name string, d *xml.Decoder, local string) (int, error) {
 				n++
 			}
 			if err := d.Skip(); err != nil {
-				return 0, xmlError(name, d, err)
+				return 0, qdcXMLError(name, d, err)
 			}
 		}
 	}
 }
 
-func attr(e xml.StartElement, local string) string {
+func qdcAttr(e xml.StartElement, local string) string {
 	for _, a := range e.Attr {
 		if a.Name.Local == local && a.Name.Space == "" {
 			return a.Value
@@ -394,10 +394,10 @@ type Description struct {
 }
 
 // ParseDescription splits a description written by Describe into its
-// parts; any other description is all definition. Line ends are made LF
+// parts; any other description is all definition. Line breaks are made LF
 // and surrounding white space trimmed.
 func ParseDescription(s string) Description {
-	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n"))
+	s = strings.TrimSpace(qdcText(s))
 	var d Description
 	if rest, tail, ok := cutSection(s, descExamples+"\n"); ok {
 		var exs []string
@@ -612,7 +612,7 @@ func (e *Editor) AddQDC(codes []*QDCCode, known map[string]string) (*QDCResult, 
 			return nil
 		}
 		for _, s := range sibs {
-			if strings.EqualFold(s.Name, name) {
+			if strings.ToLower(s.Name) == strings.ToLower(name) {
 				return s
 			}
 		}
@@ -757,7 +757,7 @@ func (e *Editor) AddQDC(codes []*QDCCode, known map[string]string) (*QDCResult, 
 		if nw.code.Colour != "" {
 			kv = append(kv, key("colour"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: nw.code.Colour, Style: yaml.DoubleQuotedStyle})
 		}
-		if m := strings.TrimSpace(nw.code.Memo); m != "" {
+		if m := strings.TrimSpace(qdcText(nw.code.Memo)); m != "" {
 			kv = append(kv, key("memo"), str(m))
 		}
 		for _, part := range []struct {
@@ -811,6 +811,16 @@ func (e *Editor) AddQDC(codes []*QDCCode, known map[string]string) (*QDCResult, 
 		return nil, err
 	}
 	return res, nil
+}
+
+// qdcBreaks turns every line break into LF: codebook.yaml is edited line
+// by line, and the Editor refuses the rarer breaks (NEL, LS, PS).
+var qdcBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
+// qdcText makes text from another tool fit codebook.yaml: LF line ends and
+// valid UTF-8.
+func qdcText(s string) string {
+	return qdcBreaks.Replace(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // placeAll places each code under pl in order.

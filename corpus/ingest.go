@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -102,36 +105,41 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 		}
 	}
 
-	// Read and check everything first.
-	var pending []*Source
-	fromFile := map[string]string{} // new source id -> file, to catch two files with one id
-	for i, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, err
-		}
+	// Read and check everything first, on every core; problems are then
+	// reported in file order, as reading one file after the other would.
+	read := readFiles(files, func(file string, data []byte) ([]*Source, error) {
 		docs, err := Read(file, data, opts.Read)
 		if err != nil {
 			return nil, err
 		}
 		rawSum := sha256.Sum256(data)
+		out := make([]*Source, 0, len(docs))
 		for _, doc := range docs {
 			src, err := p.newSource(file, doc, opts, known)
 			if err != nil {
 				return nil, err
 			}
 			src.RawSHA = hex.EncodeToString(rawSum[:])
+			out = append(out, src)
+		}
+		return out, nil
+	}, opts.Progress)
+	var pending []*Source
+	fromFile := map[string]string{} // new source id -> file, to catch two files with one id
+	for i, file := range files {
+		if read[i].err != nil {
+			return nil, read[i].err
+		}
+		for _, src := range read[i].srcs {
 			if other, dup := fromFile[src.ID]; dup {
 				return nil, errs.New(file, 0, 0, "source id %q is also made from %s; give one of them --id or rename it", src.ID, other)
 			}
 			fromFile[src.ID] = file
 			pending = append(pending, src)
 		}
-		if opts.Progress != nil {
-			opts.Progress(i+1, len(files))
-		}
 	}
 
+	var save []*Source
 	for _, src := range pending {
 		old := byID[src.ID]
 		switch {
@@ -161,9 +169,12 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 			}
 			rep.Updated = append(rep.Updated, src.ID)
 		}
-		if err := p.SaveSource(src); err != nil {
-			return nil, err
-		}
+		save = append(save, src)
+	}
+	// Each source is written atomically (text, then sidecar); the writes
+	// run side by side, as most of their time is spent waiting for fsync.
+	if err := parallel(len(save), saveWorkers, func(i int) error { return p.SaveSource(save[i]) }); err != nil {
+		return nil, err
 	}
 	if casesFile != "" {
 		data, err := os.ReadFile(casesFile)
@@ -175,6 +186,72 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 		}
 	}
 	return rep, nil
+}
+
+// saveWorkers is the number of sources written at once: enough to overlap
+// the fsyncs of their files (measured: 1.6 ms a file alone, 0.4 ms with 16
+// at once on a virtual disk).
+const saveWorkers = 16
+
+// readResult is what reading one file gave.
+type readResult struct {
+	srcs []*Source
+	err  error
+}
+
+// readFiles reads and converts files on every core and returns the result
+// of each, in the order of files. progress, if set, is told how many files
+// are done, one call at a time.
+func readFiles(files []string, convert func(file string, data []byte) ([]*Source, error), progress func(done, total int)) []readResult {
+	out := make([]readResult, len(files))
+	var mu sync.Mutex
+	done := 0
+	parallel(len(files), runtime.GOMAXPROCS(0), func(i int) error {
+		data, err := os.ReadFile(files[i])
+		if err == nil {
+			out[i].srcs, err = convert(files[i], data)
+		}
+		out[i].err = err
+		if progress != nil {
+			mu.Lock()
+			done++
+			progress(done, len(files))
+			mu.Unlock()
+		}
+		return nil
+	})
+	return out
+}
+
+// parallel calls f(0..n-1) on up to workers goroutines and returns the
+// error of the lowest index that failed. After a failure no new index is
+// started.
+func parallel(n, workers int, f func(i int) error) error {
+	workers = max(1, min(workers, n))
+	errs := make([]error, n)
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if errs[i] = f(i); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sameMeta reports whether re-ingesting would change nothing but the time.

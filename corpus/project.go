@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -221,8 +222,11 @@ func (p *Project) Source(id string, withText bool) (*Source, error) {
 		return nil, err
 	}
 	src := new(Source)
-	if err := json.Unmarshal(data, src); err != nil {
-		return nil, errs.New(filepath.Join(SourcesDir, id+".json"), 0, 0, "broken sidecar: %v (re-ingest the source)", err)
+	if !decodeSidecar(data, src) {
+		*src = Source{}
+		if err := json.Unmarshal(data, src); err != nil {
+			return nil, errs.New(filepath.Join(SourcesDir, id+".json"), 0, 0, "broken sidecar: %v (re-ingest the source)", err)
+		}
 	}
 	if withText {
 		txt, err := os.ReadFile(p.Path(SourcesDir, id+".txt"))
@@ -243,13 +247,16 @@ func (p *Project) Sources(withText bool) ([]*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*Source, 0, len(ids))
-	for _, id := range ids {
-		s, err := p.Source(id, withText)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	// Read on every core; a problem is reported for the first source in
+	// id order, as reading them one by one would.
+	out := make([]*Source, len(ids))
+	err = parallel(len(ids), runtime.GOMAXPROCS(0), func(i int) error {
+		s, err := p.Source(ids[i], withText)
+		out[i] = s
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -265,7 +272,7 @@ func (p *Project) SaveSource(src *Source) error {
 	if err := fsx.WriteFile(p.Path(SourcesDir, src.ID+".txt"), []byte(src.Text), 0o644); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(src, "", "  ")
+	data, err := encodeSidecar(src)
 	if err != nil {
 		return err
 	}

@@ -177,14 +177,14 @@ func refiTime(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z")
 }
 
-// guidSet hands out GUIDs, never the same one twice: a GUID kept in
+// refiGUIDSet hands out GUIDs, never the same one twice: a GUID kept in
 // refi-guids.json that another object already has gives way to the made one.
-type guidSet struct {
+type refiGUIDSet struct {
 	g    *analysis.RefiGUIDs
 	used map[string]bool
 }
 
-func (s *guidSet) get(kind analysis.RefiKind, id string) string {
+func (s *refiGUIDSet) get(kind analysis.RefiKind, id string) string {
 	g := s.g.GUID(kind, id)
 	if s.used[g] {
 		g = s.g.Derived(kind, id)
@@ -193,10 +193,10 @@ func (s *guidSet) get(kind analysis.RefiKind, id string) string {
 	return g
 }
 
-// variableType decides the REFI type of an attribute from its values:
+// refiVariableType decides the REFI type of an attribute from its values:
 // Integer, Boolean or Date when every value is written in that type's
 // canonical form (so it reads back exactly), Text otherwise.
-func variableType(values []string) string {
+func refiVariableType(values []string) string {
 	isInt, isBool, isDate := true, true, true
 	for _, v := range values {
 		if n, err := strconv.Atoi(v); err != nil || strconv.Itoa(n) != v {
@@ -257,7 +257,7 @@ func refiValue(ref, typ, v string) qdeValue {
 // and codings of sources not given.
 func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, error) {
 	rep := &RefiExportReport{Skipped: []string{}}
-	gs := &guidSet{g: x.GUIDs, used: map[string]bool{}}
+	gs := &refiGUIDSet{g: x.GUIDs, used: map[string]bool{}}
 	proj := &qdeProject{NS: codebook.ProjectNamespace, Name: x.Name, Origin: RefiOrigin}
 	var notes []qdeNote
 
@@ -293,7 +293,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 	// Sources and their GUIDs.
 	srcs := append([]*corpus.Source(nil), x.Sources...)
 	sort.SliceStable(srcs, func(i, j int) bool {
-		a, b := srcTitle(srcs[i]), srcTitle(srcs[j])
+		a, b := refiSrcTitle(srcs[i]), refiSrcTitle(srcs[j])
 		if a != b {
 			return a < b
 		}
@@ -322,7 +322,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 		proj.Variables = &qdeVariables{}
 		for _, name := range refiKeys(values) {
 			varGUID[name] = gs.get(analysis.RefiVariable, name)
-			varType[name] = variableType(values[name])
+			varType[name] = refiVariableType(values[name])
 			proj.Variables.Variable = append(proj.Variables.Variable, qdeVariable{GUID: varGUID[name], Name: name, Type: varType[name]})
 		}
 		rep.Variables = len(varGUID)
@@ -399,7 +399,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 	}
 	for _, s := range srcs {
 		sg := srcGUID[s.ID]
-		ts := qdeTextSource{GUID: sg, Name: srcTitle(s), PlainTextPath: "internal://" + sg + ".txt"}
+		ts := qdeTextSource{GUID: sg, Name: refiSrcTitle(s), PlainTextPath: "internal://" + sg + ".txt"}
 		attrs := map[string]string{"kind": s.Kind}
 		for k, v := range s.Attrs {
 			attrs[k] = v
@@ -424,6 +424,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 				j++
 			}
 			selGUID := analysis.RefiSelectionGUID(sg, cs[i].Start, cs[i].End)
+			// The selection was made by whoever coded it first.
 			sel := qdeSelection{GUID: selGUID, Start: cs[i].Start, End: cs[i].End, CreatingUser: userGUID[cs[i].Coder]}
 			first := cs[i].Time
 			seen := map[[2]string]bool{}
@@ -433,7 +434,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 				}
 				seen[[2]string{c.Code, c.Coder}] = true
 				if c.Time.Before(first) {
-					first = c.Time
+					first, sel.CreatingUser = c.Time, userGUID[c.Coder]
 				}
 				cg := analysis.RefiCodingGUID(selGUID, codeGUID[c.Code], userGUID[c.Coder])
 				coding := qdeCoding{GUID: cg, CreatingUser: userGUID[c.Coder], Created: refiTime(c.Time), CodeRef: qdeRef{codeGUID[c.Code]}}
@@ -467,6 +468,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 	}
 
 	var buf bytes.Buffer
+	buf.Grow(4096 + 600*rep.Codings) // about what a coding and its selection take
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
@@ -480,7 +482,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 	return buf.Bytes(), files, rep, nil
 }
 
-func srcTitle(s *corpus.Source) string {
+func refiSrcTitle(s *corpus.Source) string {
 	if t := strings.TrimSpace(s.Title); t != "" {
 		return t
 	}
@@ -558,7 +560,7 @@ func WriteQDPXFile(path string, x *RefiProject) (*RefiExportReport, error) {
 // Codebook.xsd) with the GUIDs a project export gives its codes, and
 // returns how many codes it holds.
 func WriteQDC(w io.Writer, cb *codebook.Codebook, guids *analysis.RefiGUIDs) (int, error) {
-	gs := &guidSet{g: guids, used: map[string]bool{}}
+	gs := &refiGUIDSet{g: guids, used: map[string]bool{}}
 	codes := codebook.ToQDC(cb, func(n *codebook.Node) string { return gs.get(analysis.RefiCode, n.ID) })
 	if err := codebook.WriteQDC(w, codes, RefiOrigin); err != nil {
 		return 0, err

@@ -103,14 +103,13 @@ func main() {
 		}
 	}
 	vs := []variant{
-		{name: "current", store: true, vectors: true, docvalues: true, kw: true, workers: 1, batch: 1000},
-		{name: "unsafe", store: true, vectors: true, docvalues: true, kw: true, workers: 1, batch: 1000, unsafe: true},
-		{name: "unsafe+2w", store: true, vectors: true, docvalues: true, kw: true, workers: 2, batch: 1000, unsafe: true},
-		{name: "unsafe+2w b5000", store: true, vectors: true, docvalues: true, kw: true, workers: 2, batch: 5000, unsafe: true},
-		{name: "nostore unsafe 2w", store: false, vectors: true, docvalues: true, kw: true, workers: 2, batch: 1000, unsafe: true},
 		{name: "nodv unsafe 2w", store: true, vectors: true, docvalues: false, kw: true, workers: 2, batch: 1000, unsafe: true},
-		{name: "textonly unsafe 2w", store: false, vectors: true, docvalues: false, kw: false, workers: 2, batch: 1000, unsafe: true},
-		{name: "textonly novec unsafe 2w", store: false, vectors: false, docvalues: false, kw: false, workers: 2, batch: 1000, unsafe: true},
+		{name: "textonly unsafe 2w", store: true, vectors: true, docvalues: false, kw: false, workers: 2, batch: 1000, unsafe: true},
+		{name: "nodv unsafe 2w", store: true, vectors: true, docvalues: false, kw: true, workers: 2, batch: 1000, unsafe: true},
+		{name: "textonly unsafe 2w", store: true, vectors: true, docvalues: false, kw: false, workers: 2, batch: 1000, unsafe: true},
+		{name: "textonly nostore 2w", store: false, vectors: true, docvalues: false, kw: false, workers: 2, batch: 1000, unsafe: true},
+		{name: "nodv unsafe 3w", store: true, vectors: true, docvalues: false, kw: true, workers: 3, batch: 1000, unsafe: true},
+		{name: "nodv unsafe 2w b300", store: true, vectors: true, docvalues: false, kw: true, workers: 2, batch: 300, unsafe: true},
 	}
 	for _, v := range vs {
 		dir, _ := os.MkdirTemp("", "bx")

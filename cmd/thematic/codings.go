@@ -140,7 +140,45 @@ type codingsSources struct {
 	full  map[string]*corpus.Source
 	runes map[string][]rune
 	lines map[string][]int
+	segs  map[string]*codingsSegIndex
 	cases corpus.Cases
+}
+
+// codingsSegIndex finds the segments holding a position without walking
+// every segment of the source: segments come parents first, so their starts
+// never decrease, and maxEnd[i] (the largest end among the first i+1) says
+// when no earlier segment can reach the position.
+type codingsSegIndex struct {
+	segs   []corpus.Segment
+	sorted bool
+	maxEnd []int
+}
+
+func newCodingsSegIndex(segs []corpus.Segment) *codingsSegIndex {
+	x := &codingsSegIndex{segs: segs, sorted: true, maxEnd: make([]int, len(segs))}
+	m := 0
+	for i, g := range segs {
+		if i > 0 && g.Start < segs[i-1].Start {
+			x.sorted = false
+		}
+		m = max(m, g.End)
+		x.maxEnd[i] = m
+	}
+	return x
+}
+
+// around returns the segments that may hold [start, end): every segment that
+// does is in the returned slice, in the source's order.
+func (x *codingsSegIndex) around(start int) []corpus.Segment {
+	if !x.sorted {
+		return x.segs
+	}
+	k, _ := slices.BinarySearchFunc(x.segs, start+1, func(g corpus.Segment, v int) int { return cmp.Compare(g.Start, v) })
+	lo := k
+	for lo > 0 && x.maxEnd[lo-1] >= start {
+		lo--
+	}
+	return x.segs[lo:k]
 }
 
 // source returns the source with text, or nil when it is not ingested.
@@ -159,6 +197,7 @@ func (s *codingsSources) source(id string) (*corpus.Source, error) {
 	s.full[id] = src
 	s.runes[id] = []rune(src.Text)
 	s.lines[id] = codeLineStarts(s.runes[id])
+	s.segs[id] = newCodingsSegIndex(src.Segments)
 	return src, nil
 }
 
@@ -179,7 +218,7 @@ func (s *codingsSources) place(id string, start, end int, live bool) (citation, 
 	ls := s.lines[id]
 	line, _ = slices.BinarySearch(ls, start+1)
 	size := -1
-	for _, g := range src.Segments {
+	for _, g := range s.segs[id].around(start) {
 		if g.Start <= start && start < g.End && speaker == "" {
 			speaker = g.Speaker
 		}
@@ -215,16 +254,25 @@ func runCodings(opts *CodingsOptions) error {
 	if err != nil {
 		return err
 	}
-	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
-	byCoder, err := store.LoadAll()
+	// Codings come from the binary cache in .thematic/ (rebuilt from the
+	// jsonl files when they change): the codes each coder used at once, and
+	// then only the codings of the codes asked for.
+	cc := analysis.CodingsCache{Store: analysis.Store{Dir: p.Path(corpus.CodingsDir)}, Dir: p.Path(corpus.CacheDir, "codings")}
+	coders, err := cc.Store.Coders()
 	if err != nil {
 		return err
 	}
-	var all []analysis.Coding
-	for _, cs := range byCoder {
-		all = append(all, cs...)
+	used := map[string]bool{}
+	for _, coder := range coders {
+		sum, err := cc.Summary(coder)
+		if err != nil {
+			return err
+		}
+		for code := range sum.Codes {
+			used[code] = true
+		}
 	}
-	srcs, err := p.Sources(false)
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
@@ -233,18 +281,36 @@ func runCodings(opts *CodingsOptions) error {
 		return err
 	}
 	sc := &codingsSources{p: p, meta: map[string]*corpus.Source{}, full: map[string]*corpus.Source{},
-		runes: map[string][]rune{}, lines: map[string][]int{}, cases: cases}
-	for _, s := range srcs {
-		sc.meta[s.ID] = s
+		runes: map[string][]rune{}, lines: map[string][]int{}, segs: map[string]*codingsSegIndex{}, cases: cases}
+	for i := range infos {
+		sc.meta[infos[i].ID] = &infos[i].Source
 	}
-	if err := codingsCheckNames(opts, byCoder, all, sc.meta, cases); err != nil {
+
+	// Names are checked first. A --source that no source has is looked for
+	// among every coding.
+	byCoder := make(map[string][]analysis.Coding, len(coders))
+	for _, coder := range coders {
+		byCoder[coder] = nil
+	}
+	var everything []analysis.Coding
+	loadedAll := false
+	for _, id := range opts.Sources {
+		if sc.meta[id] == nil && !loadedAll {
+			for _, coder := range coders {
+				cs, err := cc.Load(coder, nil)
+				if err != nil {
+					return err
+				}
+				byCoder[coder] = cs
+				everything = append(everything, cs...)
+			}
+			loadedAll = true
+		}
+	}
+	if err := codingsCheckNames(opts, byCoder, everything, sc.meta, cases); err != nil {
 		return err
 	}
 
-	used := map[string]bool{}
-	for i := range all {
-		used[all[i].Code] = true
-	}
 	expand := func(flag string, ids []string) (analysis.CodeSet, error) {
 		set, unknown := analysis.ExpandCodes(cb, ids)
 		for _, id := range unknown {
@@ -261,10 +327,6 @@ func runCodings(opts *CodingsOptions) error {
 			return err
 		}
 	}
-	if !query {
-		f.Codes = codes
-		return codingsList(opts, cb, f.Select(all, sc.meta, cases), sc)
-	}
 	q := analysis.CodeQuery{Codes: codes, Unit: opts.Unit}
 	for _, v := range opts.And {
 		set, err := expand("--and", codingsSplit(v))
@@ -278,12 +340,49 @@ func runCodings(opts *CodingsOptions) error {
 			return err
 		}
 	}
+	// Only the codes the listing or the query looks at are read.
+	var keep func(code string) bool
+	if codes != nil {
+		keep = func(code string) bool {
+			if codes[code] || q.Not[code] {
+				return true
+			}
+			for _, set := range q.And {
+				if set[code] {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	var all []analysis.Coding
+	for _, coder := range coders {
+		if len(opts.Coders) > 0 && !slices.Contains(opts.Coders, coder) {
+			continue
+		}
+		cs := byCoder[coder]
+		if !loadedAll {
+			if cs, err = cc.Load(coder, keep); err != nil {
+				return err
+			}
+		}
+		all = append(all, cs...)
+	}
+	if !query {
+		f.Codes = codes
+		return codingsList(opts, cb, f.Select(all, sc.meta, cases), sc)
+	}
 	picked := f.Select(all, sc.meta, cases)
 	segs := map[string][]corpus.Segment{}
 	for i := range picked {
-		if s := sc.meta[picked[i].Source]; s != nil {
-			segs[s.ID] = s.Segments
+		if _, done := segs[picked[i].Source]; done || sc.meta[picked[i].Source] == nil {
+			continue
 		}
+		src, err := sc.source(picked[i].Source)
+		if err != nil {
+			return err
+		}
+		segs[src.ID] = src.Segments
 	}
 	hits, err := q.Run(picked, segs)
 	if err != nil {

@@ -404,7 +404,11 @@ func importQDPXPrint(w io.Writer, im *analysis.RefiImport, dryRun bool) {
 		tool = "an unnamed tool"
 	}
 	fmt.Fprintf(w, "%s %s (written by %s)\n", verb, r.File, tool)
-	fmt.Fprintf(w, "  positions: %s (%s)\n", r.Positions, r.Evidence)
+	fmt.Fprintf(w, "  positions: %s (%s)", r.Positions, r.Evidence)
+	if r.Positions != analysis.RefiCodePoints {
+		fmt.Fprint(w, "; converted: the standard counts code points")
+	}
+	fmt.Fprintln(w)
 	changes := func(c analysis.RefiChanges) string {
 		return fmt.Sprintf("%d added, %d updated, %d unchanged", len(c.Added), len(c.Updated), len(c.Unchanged))
 	}
@@ -446,7 +450,7 @@ func importQDPXPrint(w io.Writer, im *analysis.RefiImport, dryRun bool) {
 	case dryRun:
 		fmt.Fprintln(w, "Nothing was written (--dry-run).")
 	case !im.Changed():
-		fmt.Fprintln(w, "The project already held all of it: nothing changed.")
+		fmt.Fprintln(w, "Nothing changed: the project already holds everything of the file that it can hold.")
 	}
 }
 

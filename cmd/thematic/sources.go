@@ -50,7 +50,7 @@ func runSources(opts *SourcesOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := p.Sources(false)
+	srcs, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
@@ -59,14 +59,10 @@ func runSources(opts *SourcesOptions) error {
 		return err
 	}
 	rows := make([]sourceRow, 0, len(srcs))
-	for _, s := range srcs {
+	for i := range srcs {
+		s := &srcs[i].Source
 		attrs := corpus.CaseAttrs(s, cases)
-		turns := 0
-		for _, seg := range s.Segments {
-			if seg.Unit == corpus.UnitTurn {
-				turns++
-			}
-		}
+		turns := srcs[i].Units[corpus.UnitTurn]
 		rows = append(rows, sourceRow{s.ID, s.Kind, s.Number, corpus.Citation(p.Config.Citation, s, attrs), s.Case, s.Format, turns, s.Words, s.Speakers, attrs, s.OrigPath})
 	}
 	if opts.JSON {

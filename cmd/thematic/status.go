@@ -61,7 +61,10 @@ func runStatus(opts *StatusOptions) error {
 	}
 	st := projectStatus{Name: p.Config.Name, Root: p.Root, Kinds: map[string]int{}, Segments: map[string]int{},
 		Coders: map[string]int{}, Orphaned: map[string]int{}}
-	srcs, err := p.Sources(false)
+	// Summaries and counts come from caches in .thematic/ (checked against
+	// the sidecars and codings files), so status stays quick on large
+	// projects.
+	srcs, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
@@ -73,8 +76,8 @@ func runStatus(opts *StatusOptions) error {
 		if s.Case != "" {
 			cases[s.Case] = true
 		}
-		for _, seg := range s.Segments {
-			st.Segments[seg.Unit]++
+		for unit, n := range s.Units {
+			st.Segments[unit] += n
 		}
 	}
 	st.Cases = len(cases)
@@ -94,18 +97,8 @@ func runStatus(opts *StatusOptions) error {
 			return true
 		})
 	}
-	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
-	all, err := store.LoadAll()
-	if err != nil {
+	if err := statusCodings(p, &st); err != nil {
 		st.Problems = append(st.Problems, oneLine(err))
-	}
-	for coder, cs := range all {
-		st.Coders[coder] = len(cs)
-		for _, c := range cs {
-			if c.Orphan {
-				st.Orphaned[coder]++
-			}
-		}
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, st)
@@ -125,6 +118,30 @@ func runStatus(opts *StatusOptions) error {
 	}
 	for _, prob := range st.Problems {
 		fmt.Fprintf(w, "Problem   %s\n", prob)
+	}
+	return nil
+}
+
+// statusCodings counts every coder's codings and orphans. As with
+// Store.LoadAll, a problem in any coder's file is returned and no coder is
+// counted.
+func statusCodings(p *corpus.Project, st *projectStatus) error {
+	cc := analysis.CodingsCache{Store: analysis.Store{Dir: p.Path(corpus.CodingsDir)}, Dir: p.Path(corpus.CacheDir, "codings")}
+	coders, err := cc.Store.Coders()
+	if err != nil {
+		return err
+	}
+	sums := make([]analysis.CoderSummary, len(coders))
+	for i, coder := range coders {
+		if sums[i], err = cc.Summary(coder); err != nil {
+			return err
+		}
+	}
+	for i, coder := range coders {
+		st.Coders[coder] = sums[i].Codings
+		if sums[i].Orphans > 0 {
+			st.Orphaned[coder] = sums[i].Orphans
+		}
 	}
 	return nil
 }
