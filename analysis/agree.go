@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -62,6 +65,12 @@ func AgreeCodes(cb *codebook.Codebook, ids, coders []string, codings map[string]
 			}
 		}
 	}
+	return agreeCodes(cb, ids, coders, used)
+}
+
+// agreeCodes is AgreeCodes given the codes used on the sources compared
+// (used is consumed).
+func agreeCodes(cb *codebook.Codebook, ids, coders []string, used map[string]bool) ([]AgreeCode, error) {
 	node := func(id string) *codebook.Node {
 		if cb == nil {
 			return nil
@@ -130,6 +139,104 @@ func AgreeSources(srcs []*corpus.Source, coders []string, codings map[string][]C
 	return out
 }
 
+// AgreeCodings is what agreement needs of the coders' codings, kept
+// compactly: for each coding its source, code, span and orphan flag, about
+// 20 bytes, where a full Coding with its quote takes several hundred. A
+// large project's codings fit in memory this way when their records would
+// not; add them a batch at a time and drop each batch.
+type AgreeCodings struct {
+	coders  []string
+	srcs    []string // source ids, in the order first seen
+	srcIdx  map[string]int32
+	codes   []string // code ids, in the order first seen
+	codeIdx map[string]int32
+	recs    [][]agreeRec // per coder
+}
+
+// agreeRec is one coding in an AgreeCodings: source and code are indices
+// into its srcs and codes.
+type agreeRec struct {
+	src, code  int32
+	start, end int32
+	orphan     bool
+}
+
+// NewAgreeCodings starts an empty set of codings of the coders named.
+func NewAgreeCodings(coders []string) *AgreeCodings {
+	return &AgreeCodings{
+		coders: slices.Clone(coders), srcIdx: map[string]int32{}, codeIdx: map[string]int32{},
+		recs: make([][]agreeRec, len(coders)),
+	}
+}
+
+// Add adds codings of coder, which must be one of the coders named; the
+// codings' own Coder fields are not looked at.
+func (a *AgreeCodings) Add(coder string, cs []Coding) error {
+	c := slices.Index(a.coders, coder)
+	if c < 0 {
+		return fmt.Errorf("agreement: %q is not one of the coders compared (%s)", coder, strings.Join(a.coders, ", "))
+	}
+	for i := range cs {
+		cd := &cs[i]
+		a.recs[c] = append(a.recs[c], agreeRec{
+			src: agreeIntern(cd.Source, &a.srcs, a.srcIdx), code: agreeIntern(cd.Code, &a.codes, a.codeIdx),
+			start: agreeClamp32(cd.Start), end: agreeClamp32(cd.End), orphan: cd.Orphan,
+		})
+	}
+	return nil
+}
+
+// agreeIntern returns s's index in *list, adding it when new.
+func agreeIntern(s string, list *[]string, idx map[string]int32) int32 {
+	if i, ok := idx[s]; ok {
+		return i
+	}
+	i := int32(len(*list))
+	s = strings.Clone(s) // not the codings' strings, which may hold a whole file
+	*list = append(*list, s)
+	idx[s] = i
+	return i
+}
+
+// agreeClamp32 brings a position into int32 range. No text of 2^31 code points
+// is ever compared, so a position beyond stays beyond every text.
+func agreeClamp32(x int) int32 {
+	return int32(max(math.MinInt32, min(math.MaxInt32, x)))
+}
+
+// Coded reports whether any of the coders has a coding (of any code,
+// orphaned or not) on the source.
+func (a *AgreeCodings) Coded(source string) bool {
+	_, ok := a.srcIdx[source]
+	return ok
+}
+
+// Codes chooses the codes to compare on the sources srcs, as AgreeCodes
+// does.
+func (a *AgreeCodings) Codes(cb *codebook.Codebook, ids []string, srcs []*corpus.Source) ([]AgreeCode, error) {
+	in := make([]bool, len(a.srcs))
+	for _, s := range srcs {
+		if i, ok := a.srcIdx[s.ID]; ok {
+			in[i] = true
+		}
+	}
+	seen := make([]bool, len(a.codes))
+	for _, recs := range a.recs {
+		for i := range recs {
+			if in[recs[i].src] {
+				seen[recs[i].code] = true
+			}
+		}
+	}
+	used := map[string]bool{}
+	for i, ok := range seen {
+		if ok {
+			used[a.codes[i]] = true
+		}
+	}
+	return agreeCodes(cb, ids, a.coders, used)
+}
+
 // AgreeOptions say how BuildUnitData turns codings into units x coders data.
 type AgreeOptions struct {
 	Coders []string    // the coders compared: 2 to MaxAgreeCoders distinct names
@@ -147,20 +254,50 @@ type AgreeOptions struct {
 	UncodedMissing bool
 }
 
+// check validates the options.
+func (opts AgreeOptions) check() error {
+	k := len(opts.Coders)
+	switch {
+	case k < 2:
+		return errs.New("", 0, 0, "agreement needs at least 2 coders, got %d", k)
+	case k > MaxAgreeCoders:
+		return errs.New("", 0, 0, "agreement compares at most %d coders, got %d", MaxAgreeCoders, k)
+	case opts.Unit != corpus.UnitTurn && opts.Unit != corpus.UnitParagraph && opts.Unit != corpus.UnitSentence:
+		return errs.New("", 0, 0, "unit %q: use turn, paragraph or sentence", opts.Unit)
+	case math.IsNaN(opts.MinCover) || opts.MinCover < 0 || opts.MinCover > 1:
+		return errs.New("", 0, 0, "minimum cover %v: give a share from 0 to 1", opts.MinCover)
+	}
+	for i, c := range opts.Coders {
+		if slices.Contains(opts.Coders[:i], c) {
+			return errs.New("", 0, 0, "coder %q is named twice", c)
+		}
+	}
+	return nil
+}
+
 // UnitRef names a unit: Sources[Source].Segments[Segment] of a UnitData.
 type UnitRef struct {
-	Source, Segment int
+	Source, Segment int32
 }
 
 // UnitData is presence data: which coders coded which units with which code.
 // Orphaned codings (whose text was lost when a source changed) are left out.
+//
+// It holds, per code, only the units some coder coded, so its size grows
+// with the codings rather than with units x codes; the statistics count
+// patterns of marks (see agreement.Data's Weights) rather than rows. Built
+// by StreamUnitData it keeps no source text or segments: the
+// character-level comparisons and the disagreements (with their text) are
+// worked out while each source is at hand.
 type UnitData struct {
 	Coders  []string
 	Codes   []AgreeCode
 	Unit    string
-	Sources []*corpus.Source // the sources compared, with their text
+	Sources []*corpus.Source // the sources compared: with their text and segments only from BuildUnitData
 	Units   []UnitRef        // every segment of the unit in Sources, in source and document order
 	// Marks[k][u] has bit c set when coder c coded Units[u] with Codes[k].
+	// Only BuildUnitData fills it (StreamUnitData leaves it nil: it takes
+	// units x codes words); Mark works either way.
 	Marks [][]uint64
 	// SourceCoders[s] has bit c set when coder c has a coding (of any code,
 	// orphans included) on Sources[s].
@@ -168,30 +305,185 @@ type UnitData struct {
 	UncodedMissing bool
 	Orphans        int // orphaned codings of the coders on Sources, left out
 
-	spans     [][][][]agreement.Span // spans[k][s][c]: coder c's merged spans of code k in source s
+	kept      bool                             // Sources hold their text and segments
+	marked    [][]agreeMark                    // per code: the units some coder coded with it, in unit order
+	byAvail   map[uint64]int                   // units per mask of the coders who give them a value
+	pairs     [][2]int                         // the pairs of coders, a < b, in report order
+	chars     [][]agreeCharCount               // per code: per-source comparisons, by pair, then source
+	badChars  map[[3]int32][2]agreement.Result // by code, source, pair: rows with a span outside the text
+	pooled    []agreeCharTotal                 // per code x pair: the sums over the sources
+	pairChars []int                            // per pair: characters of the sources it compares
+	dis       [][]agreeDisEntry
+	disUnits  []agreeDisUnit
 	unitNames []string
+}
+
+// agreeMark is a unit that some coder coded with a code, and who did.
+type agreeMark struct {
+	unit, src int32
+	mark      uint64
+}
+
+// agreeCharCount is the character-level comparison of one pair of coders on one
+// code in one source, as counts: the source's characters, the characters
+// coded by the first coder, by the second, and by both.
+type agreeCharCount struct {
+	src             int32
+	pair            int32
+	n, la, lb, both int32
+}
+
+// agreeCharTotal sums agreeCharCounts over the sources; note, when not empty, makes
+// the comparison undefined (a span lay outside its source's text).
+type agreeCharTotal struct {
+	la, lb, both int
+	note         string
+}
+
+// agreeDisEntry is a disagreement: a unit, its text and segment (disUnits[info]),
+// the mask of coders who coded it and of those who give it a value.
+type agreeDisEntry struct {
+	unit, info  int32
+	mark, avail uint64
+}
+
+type agreeDisUnit struct {
+	seg  *corpus.Segment
+	text string
 }
 
 // BuildUnitData builds the units x coders presence data of every code in
 // opts from the coders' codings (keyed by coder; codings of other sources
-// are ignored) on the sources srcs, which must hold their segments and text.
+// are ignored) on the sources srcs, which must hold their segments and text
+// and are kept in the result. For a large project, where holding every
+// source and coding would take too much memory, use StreamUnitData.
 func BuildUnitData(srcs []*corpus.Source, codings map[string][]Coding, opts AgreeOptions) (*UnitData, error) {
-	k := len(opts.Coders)
-	switch {
-	case k < 2:
-		return nil, errs.New("", 0, 0, "agreement needs at least 2 coders, got %d", k)
-	case k > MaxAgreeCoders:
-		return nil, errs.New("", 0, 0, "agreement compares at most %d coders, got %d", MaxAgreeCoders, k)
-	case opts.Unit != corpus.UnitTurn && opts.Unit != corpus.UnitParagraph && opts.Unit != corpus.UnitSentence:
-		return nil, errs.New("", 0, 0, "unit %q: use turn, paragraph or sentence", opts.Unit)
-	case math.IsNaN(opts.MinCover) || opts.MinCover < 0 || opts.MinCover > 1:
-		return nil, errs.New("", 0, 0, "minimum cover %v: give a share from 0 to 1", opts.MinCover)
+	if err := opts.check(); err != nil {
+		return nil, err
 	}
-	for i, c := range opts.Coders {
-		if slices.Contains(opts.Coders[:i], c) {
-			return nil, errs.New("", 0, 0, "coder %q is named twice", c)
+	cs := NewAgreeCodings(opts.Coders)
+	for _, c := range opts.Coders {
+		if err := cs.Add(c, codings[c]); err != nil {
+			return nil, err
 		}
 	}
+	ud, err := streamUnitData(srcs, func(i int) (*corpus.Source, error) { return srcs[i], nil }, cs, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	ud.Marks = make([][]uint64, len(ud.Codes))
+	for k := range ud.Marks {
+		ud.Marks[k] = make([]uint64, len(ud.Units))
+		for _, m := range ud.marked[k] {
+			ud.Marks[k][m.unit] = m.mark
+		}
+	}
+	return ud, nil
+}
+
+// StreamUnitData builds the presence data as BuildUnitData does, reading
+// the sources one at a time: srcs are the sources to compare, which need
+// not hold their text or segments (the metadata of Project.SourceInfos
+// will do) and are kept in the result; load(i) returns srcs[i] with its
+// text and segments, and is dropped once used. load is called from several
+// goroutines at once, a few sources ahead. Memory holds the codings cs
+// (compact), the units (8 bytes each), the units each code marks, and the
+// disagreements' text.
+func StreamUnitData(srcs []*corpus.Source, load func(i int) (*corpus.Source, error), cs *AgreeCodings, opts AgreeOptions) (*UnitData, error) {
+	return streamUnitData(srcs, load, cs, opts, false)
+}
+
+// streamUnitData is StreamUnitData; kept says that srcs hold their text
+// and segments, which the data may then point into.
+func streamUnitData(srcs []*corpus.Source, load func(i int) (*corpus.Source, error), cs *AgreeCodings, opts AgreeOptions, kept bool) (*UnitData, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if !slices.Equal(cs.coders, opts.Coders) {
+		return nil, fmt.Errorf("agreement: codings of %s, options name %s", strings.Join(cs.coders, ", "), strings.Join(opts.Coders, ", "))
+	}
+	b, err := newAgreeBuilder(srcs, cs, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.ud.kept = kept
+	next, stop := agreePrefetch(len(srcs), load)
+	defer stop()
+	for s := range srcs {
+		src, err := next()
+		if err != nil {
+			return nil, err
+		}
+		if src == nil || src.ID != srcs[s].ID {
+			return nil, fmt.Errorf("agreement: loading source %q gave another", srcs[s].ID)
+		}
+		if err := b.source(s, src); err != nil {
+			return nil, err
+		}
+	}
+	return b.finish(), nil
+}
+
+// agreePrefetch calls load(0), load(1)... on up to GOMAXPROCS goroutines,
+// a few sources ahead of the caller, and hands the results out in order.
+func agreePrefetch(n int, load func(i int) (*corpus.Source, error)) (next func() (*corpus.Source, error), stop func()) {
+	type result struct {
+		src *corpus.Source
+		err error
+	}
+	ahead := runtime.GOMAXPROCS(0) + 1
+	slots := make(chan struct{}, ahead)
+	done := make(chan struct{})
+	results := make([]chan result, n)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	go func() {
+		for i := range n {
+			select {
+			case slots <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() {
+				src, err := load(i)
+				results[i] <- result{src, err}
+			}()
+		}
+	}()
+	i := 0
+	next = func() (*corpus.Source, error) {
+		r := <-results[i]
+		results[i] = nil
+		i++
+		<-slots
+		return r.src, r.err
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done) }) }
+	return next, stop
+}
+
+// agreeBuilder is StreamUnitData's state between sources.
+type agreeBuilder struct {
+	ud      *UnitData
+	opts    AgreeOptions
+	cs      *AgreeCodings
+	k       int
+	all     uint64    // mask of every coder
+	order   [][]int32 // per coder: its records' indices, by source compared
+	offs    [][]int32 // per coder: order[c][offs[c][s]:offs[c][s+1]] are on srcs[s]
+	codeKs  [][]int32 // per code of cs: the codes compared that it counts for
+	spans   [][]agreement.Span
+	touched []int
+	isTouch []bool
+	marks   []uint64 // per unit of the source
+	cover   []int    // per unit of the source
+	hit     []int32  // units of the source with some cover
+}
+
+func newAgreeBuilder(srcs []*corpus.Source, cs *AgreeCodings, opts AgreeOptions) (*agreeBuilder, error) {
+	k := len(opts.Coders)
 	ud := &UnitData{
 		Coders:         slices.Clone(opts.Coders),
 		Codes:          slices.Clone(opts.Codes),
@@ -199,104 +491,298 @@ func BuildUnitData(srcs []*corpus.Source, codings map[string][]Coding, opts Agre
 		Sources:        srcs,
 		SourceCoders:   make([]uint64, len(srcs)),
 		UncodedMissing: opts.UncodedMissing,
+		marked:         make([][]agreeMark, len(opts.Codes)),
+		byAvail:        map[uint64]int{},
+		chars:          make([][]agreeCharCount, len(opts.Codes)),
+		badChars:       map[[3]int32][2]agreement.Result{},
+		dis:            make([][]agreeDisEntry, len(opts.Codes)),
 	}
-	srcIdx := make(map[string]int, len(srcs))
+	for a := range k {
+		for b := a + 1; b < k; b++ {
+			ud.pairs = append(ud.pairs, [2]int{a, b})
+		}
+	}
+	ud.pooled = make([]agreeCharTotal, len(opts.Codes)*len(ud.pairs))
+	ud.pairChars = make([]int, len(ud.pairs))
+	b := &agreeBuilder{ud: ud, opts: opts, cs: cs, k: k, all: agreeMask(k),
+		spans: make([][]agreement.Span, len(opts.Codes)*k), isTouch: make([]bool, len(opts.Codes))}
+
+	pos := make([]int32, len(cs.srcs)) // source of cs -> index in srcs, or -1
+	for i := range pos {
+		pos[i] = -1
+	}
+	seen := make(map[string]bool, len(srcs))
 	for s, src := range srcs {
-		if _, dup := srcIdx[src.ID]; dup {
+		if seen[src.ID] {
 			return nil, fmt.Errorf("agreement: source %q given twice", src.ID)
 		}
-		srcIdx[src.ID] = s
-		for g := range src.Segments {
-			if src.Segments[g].Unit == opts.Unit {
-				ud.Units = append(ud.Units, UnitRef{Source: s, Segment: g})
-			}
+		seen[src.ID] = true
+		if i, ok := cs.srcIdx[src.ID]; ok {
+			pos[i] = int32(s)
 		}
 	}
-	codeIdx := map[string][]int{}
+	b.order = make([][]int32, k)
+	b.offs = make([][]int32, k)
+	for c, recs := range cs.recs {
+		offs := make([]int32, len(srcs)+1)
+		for i := range recs {
+			if p := pos[recs[i].src]; p >= 0 {
+				offs[p+1]++
+				ud.SourceCoders[p] |= 1 << c
+				if recs[i].orphan {
+					ud.Orphans++
+				}
+			}
+		}
+		for s := range srcs {
+			offs[s+1] += offs[s]
+		}
+		order := make([]int32, offs[len(srcs)])
+		fill := slices.Clone(offs[:len(srcs)])
+		for i := range recs {
+			if p := pos[recs[i].src]; p >= 0 {
+				order[fill[p]] = int32(i)
+				fill[p]++
+			}
+		}
+		b.order[c], b.offs[c] = order, offs
+	}
+	b.codeKs = make([][]int32, len(cs.codes))
 	for ki, ac := range opts.Codes {
 		for _, id := range ac.IDs {
-			if l := codeIdx[id]; len(l) == 0 || l[len(l)-1] != ki {
-				codeIdx[id] = append(l, ki)
+			if i, ok := cs.codeIdx[id]; ok {
+				if l := b.codeKs[i]; len(l) == 0 || l[len(l)-1] != int32(ki) {
+					b.codeKs[i] = append(l, int32(ki))
+				}
 			}
 		}
 	}
+	return b, nil
+}
 
-	ud.spans = make([][][][]agreement.Span, len(opts.Codes))
-	for ki := range ud.spans {
-		ud.spans[ki] = make([][][]agreement.Span, len(srcs))
-		for s := range ud.spans[ki] {
-			ud.spans[ki][s] = make([][]agreement.Span, k)
+// agreeMask is the mask of k coders.
+func agreeMask(k int) uint64 {
+	if k >= 64 {
+		return ^uint64(0)
+	}
+	return uint64(1)<<k - 1
+}
+
+// source adds srcs[s], src being it with its text and segments.
+func (b *agreeBuilder) source(s int, src *corpus.Source) error {
+	ud, k := b.ud, b.k
+	n := utf8.RuneCountInString(src.Text)
+	if n > math.MaxInt32 || len(src.Segments) > math.MaxInt32 {
+		return fmt.Errorf("agreement: source %q is too long to compare", src.ID)
+	}
+	segs := src.Segments
+	base := len(ud.Units)
+	for g := range segs {
+		if segs[g].Unit == b.opts.Unit {
+			ud.Units = append(ud.Units, UnitRef{Source: int32(s), Segment: int32(g)})
 		}
 	}
-	for c, coder := range opts.Coders {
-		for i := range codings[coder] {
-			cd := &codings[coder][i]
-			s, ok := srcIdx[cd.Source]
+	units := ud.Units[base:]
+	// The sweeps below want the units by position, which is the order
+	// Segments gives them in; sort a source built otherwise.
+	byStart := func(a, b UnitRef) int { return cmp.Compare(segs[a.Segment].Start, segs[b.Segment].Start) }
+	if !slices.IsSortedFunc(units, byStart) {
+		slices.SortStableFunc(units, byStart)
+	}
+	endsSorted := slices.IsSortedFunc(units, func(a, b UnitRef) int { return cmp.Compare(segs[a.Segment].End, segs[b.Segment].End) })
+	avail := b.all
+	if ud.UncodedMissing {
+		avail &= ud.SourceCoders[s]
+	}
+	ud.byAvail[avail] += len(units)
+	if cap(b.marks) < len(units) {
+		b.marks = make([]uint64, len(units))
+		b.cover = make([]int, len(units))
+	}
+	marks, cover := b.marks[:len(units)], b.cover[:len(units)]
+
+	// Each coder's spans of each code compared.
+	for c := range k {
+		recs := b.cs.recs[c]
+		for _, i := range b.order[c][b.offs[c][s]:b.offs[c][s+1]] {
+			r := &recs[i]
+			if r.orphan {
+				continue
+			}
+			for _, ki := range b.codeKs[r.code] {
+				if !b.isTouch[ki] {
+					b.isTouch[ki] = true
+					b.touched = append(b.touched, int(ki))
+				}
+				sp := &b.spans[int(ki)*k+c]
+				*sp = append(*sp, agreement.Span{Start: int(r.start), End: int(r.end)})
+			}
+		}
+	}
+	slices.Sort(b.touched)
+
+	var text *TextIndex
+	infoOf := map[int]int32{} // unit of this source -> its disagreement info
+	for _, ki := range b.touched {
+		spans := b.spans[ki*k : (ki+1)*k]
+		for c := range spans {
+			spans[c] = mergeSpans(spans[c])
+			if len(spans[c]) > 0 {
+				b.mark(spans[c], segs, units, endsSorted, marks, cover, uint64(1)<<c)
+			}
+		}
+		slices.Sort(b.hit)
+		b.hit = slices.Compact(b.hit)
+		for _, u := range b.hit {
+			m := marks[u]
+			marks[u] = 0
+			if m == 0 {
+				continue
+			}
+			unit := int32(base + int(u))
+			ud.marked[ki] = append(ud.marked[ki], agreeMark{unit: unit, src: int32(s), mark: m})
+			if m&avail == 0 || m&avail == avail {
+				continue
+			}
+			info, ok := infoOf[int(u)]
 			if !ok {
+				info = int32(len(ud.disUnits))
+				infoOf[int(u)] = info
+				if text == nil {
+					text = NewTextIndex(src.Text)
+				}
+				ud.disUnits = append(ud.disUnits, b.disUnit(src, &segs[units[u].Segment], text))
+			}
+			ud.dis[ki] = append(ud.dis[ki], agreeDisEntry{unit: unit, info: info, mark: m & avail, avail: avail})
+		}
+		b.hit = b.hit[:0]
+
+		for p, pr := range ud.pairs {
+			pm := uint64(1)<<pr[0] | uint64(1)<<pr[1]
+			if ud.UncodedMissing && ud.SourceCoders[s]&pm != pm {
 				continue
 			}
-			ud.SourceCoders[s] |= 1 << c
-			if cd.Orphan {
-				ud.Orphans++
+			sa, sb := spans[pr[0]], spans[pr[1]]
+			if len(sa)+len(sb) == 0 {
 				continue
 			}
-			for _, ki := range codeIdx[cd.Code] {
-				ud.spans[ki][s][c] = append(ud.spans[ki][s][c], agreement.Span{Start: cd.Start, End: cd.End})
+			la, lb, both := spanLength(sa), spanLength(sb), spanOverlap(sa, sb)
+			row := agreeCharCount{src: int32(s), pair: int32(p), n: int32(n), la: int32(la), lb: int32(lb), both: int32(both)}
+			tot := &ud.pooled[ki*len(ud.pairs)+p]
+			tot.la += la
+			tot.lb += lb
+			tot.both += both
+			if spanOutside(sa, n) || spanOutside(sb, n) || la > n || lb > n {
+				pc, kc := agreement.CharAgreement(n, sa, sb)
+				ud.badChars[[3]int32{int32(ki), int32(s), int32(p)}] = [2]agreement.Result{pc, kc}
+				if tot.note == "" {
+					tot.note = "source " + src.ID + ": " + pc.Note
+				}
+				row.la, row.lb, row.both = int32(min(la, math.MaxInt32)), int32(min(lb, math.MaxInt32)), int32(min(both, math.MaxInt32))
+			}
+			ud.chars[ki] = append(ud.chars[ki], row)
+		}
+		for c := range spans {
+			spans[c] = spans[c][:0]
+		}
+		b.isTouch[ki] = false
+	}
+	b.touched = b.touched[:0]
+	for p, pr := range ud.pairs {
+		pm := uint64(1)<<pr[0] | uint64(1)<<pr[1]
+		if !ud.UncodedMissing || ud.SourceCoders[s]&pm == pm {
+			ud.pairChars[p] += n
+		}
+	}
+	return nil
+}
+
+// mark sets bit in marks[u] for each unit u that the sorted, merged spans
+// cover enough, and lists the units it looked at in b.hit. When the units'
+// ends are in order as their starts are (units of one kind do not nest),
+// each span finds its units by binary search; otherwise every unit is
+// swept.
+func (b *agreeBuilder) mark(sp []agreement.Span, segs []corpus.Segment, units []UnitRef, endsSorted bool, marks []uint64, cover []int, bit uint64) {
+	seg := func(u int) *corpus.Segment { return &segs[units[u].Segment] }
+	add := func(u int, x agreement.Span) {
+		sg := seg(u)
+		if c := min(sg.End, x.End) - max(sg.Start, x.Start); c > 0 {
+			if cover[u] == 0 {
+				b.hit = append(b.hit, int32(u))
+			}
+			cover[u] += c
+		}
+	}
+	if endsSorted {
+		u := 0
+		for _, x := range sp {
+			// The first unit ending after x starts.
+			u += sort.Search(len(units)-u, func(i int) bool { return seg(u+i).End > x.Start })
+			for v := u; v < len(units) && seg(v).Start < x.End; v++ {
+				add(v, x)
+			}
+		}
+	} else {
+		j := 0
+		for u := range units {
+			sg := seg(u)
+			for j < len(sp) && sp[j].End <= sg.Start {
+				j++
+			}
+			if j == len(sp) {
+				break
+			}
+			for i := j; i < len(sp) && sp[i].Start < sg.End; i++ {
+				add(u, sp[i])
 			}
 		}
 	}
-
-	// Units of one source are consecutive in ud.Units: bounds[s] is the
-	// range of source s's.
-	bounds := make([][2]int, len(srcs))
-	for u := 0; u < len(ud.Units); {
-		s := ud.Units[u].Source
-		v := u
-		for v < len(ud.Units) && ud.Units[v].Source == s {
-			v++
-		}
-		bounds[s] = [2]int{u, v}
-		// The sweep below wants each source's units by position, which is
-		// the order Segments gives them in; sort a source built otherwise.
-		segs := srcs[s].Segments
-		byStart := func(a, b UnitRef) int { return cmp.Compare(segs[a.Segment].Start, segs[b.Segment].Start) }
-		if !slices.IsSortedFunc(ud.Units[u:v], byStart) {
-			slices.SortStableFunc(ud.Units[u:v], byStart)
-		}
-		u = v
-	}
-
-	ud.Marks = make([][]uint64, len(opts.Codes))
-	for ki := range ud.Marks {
-		marks := make([]uint64, len(ud.Units))
-		for s, src := range srcs {
-			lo, hi := bounds[s][0], bounds[s][1]
-			for c := range k {
-				sp := mergeSpans(ud.spans[ki][s][c])
-				ud.spans[ki][s][c] = sp
-				if len(sp) == 0 {
-					continue
-				}
-				bit := uint64(1) << c
-				j := 0
-				for u := lo; u < hi; u++ {
-					seg := &src.Segments[ud.Units[u].Segment]
-					for j < len(sp) && sp[j].End <= seg.Start {
-						j++
-					}
-					covered := 0
-					for i := j; i < len(sp) && sp[i].Start < seg.End; i++ {
-						covered += min(seg.End, sp[i].End) - max(seg.Start, sp[i].Start)
-					}
-					if covered > 0 && covered >= needCover(opts.MinCover, seg.End-seg.Start) {
-						marks[u] |= bit
-					}
-				}
+	// Judge the units this coder covered; b.hit may hold other coders'
+	// units too, whose cover is 0 here.
+	for _, u := range b.hit {
+		if c := cover[u]; c > 0 {
+			sg := seg(int(u))
+			if c >= needCover(b.opts.MinCover, sg.End-sg.Start) {
+				marks[u] |= bit
 			}
+			cover[u] = 0
 		}
-		ud.Marks[ki] = marks
 	}
-	return ud, nil
+}
+
+// disUnit keeps what a disagreement shows of a unit: its segment and text,
+// copied unless the sources are kept.
+func (b *agreeBuilder) disUnit(src *corpus.Source, seg *corpus.Segment, text *TextIndex) agreeDisUnit {
+	t := text.Slice(seg.Start, seg.End)
+	if b.ud.kept {
+		return agreeDisUnit{seg: seg, text: t}
+	}
+	cp := *seg
+	cp.ID, cp.Parent, cp.Speaker = strings.Clone(cp.ID), strings.Clone(cp.Parent), strings.Clone(cp.Speaker)
+	cp.Unit, cp.Role, cp.Time, cp.Date = strings.Clone(cp.Unit), strings.Clone(cp.Role), strings.Clone(cp.Time), strings.Clone(cp.Date)
+	return agreeDisUnit{seg: &cp, text: strings.Clone(t)}
+}
+
+// spanOutside reports whether a span of sp reaches outside a text of n code
+// points.
+func spanOutside(sp []agreement.Span, n int) bool {
+	for _, x := range sp {
+		if x.Start < 0 || x.End > n {
+			return true
+		}
+	}
+	return false
+}
+
+// finish orders what the sources gave and returns the data.
+func (b *agreeBuilder) finish() *UnitData {
+	ud := b.ud
+	if len(ud.pairs) > 1 {
+		for _, rows := range ud.chars {
+			slices.SortStableFunc(rows, func(x, y agreeCharCount) int { return cmp.Compare(x.pair, y.pair) })
+		}
+	}
+	return ud
 }
 
 // needCover is how many code points of a unit of n code points must be
@@ -313,7 +799,7 @@ func needCover(minCover float64, n int) int {
 // Empty and reversed spans are dropped.
 func mergeSpans(sp []agreement.Span) []agreement.Span {
 	if len(sp) == 0 {
-		return nil
+		return sp
 	}
 	slices.SortFunc(sp, func(a, b agreement.Span) int { return cmp.Compare(a.Start, b.Start) })
 	out := sp[:0]
@@ -330,29 +816,50 @@ func mergeSpans(sp []agreement.Span) []agreement.Span {
 	return out
 }
 
-// Segment returns the segment of unit u.
+// Mark returns the mask of the coders who coded Units[u] with Codes[k].
+func (ud *UnitData) Mark(k, u int) uint64 {
+	if ud.Marks != nil {
+		return ud.Marks[k][u]
+	}
+	ms := ud.marked[k]
+	if i, ok := slices.BinarySearchFunc(ms, int32(u), func(m agreeMark, u int32) int { return cmp.Compare(m.unit, u) }); ok {
+		return ms[i].mark
+	}
+	return 0
+}
+
+// Segment returns the segment of unit u, or nil when the sources were not
+// kept (StreamUnitData).
 func (ud *UnitData) Segment(u int) *corpus.Segment {
+	if !ud.kept {
+		return nil
+	}
 	r := ud.Units[u]
 	return &ud.Sources[r.Source].Segments[r.Segment]
 }
 
-// UnitName names unit u as "source:segment", e.g. "p01:t3.p1.s2".
+// UnitName names unit u as "source:segment", e.g. "p01:t3.p1.s2"; when the
+// sources were not kept (StreamUnitData), as "source:#n", the unit's
+// place among its source's segments from 1.
 func (ud *UnitData) UnitName(u int) string {
 	r := ud.Units[u]
+	if !ud.kept {
+		return ud.Sources[r.Source].ID + ":#" + strconv.Itoa(int(r.Segment)+1)
+	}
 	return ud.Sources[r.Source].ID + ":" + ud.Sources[r.Source].Segments[r.Segment].ID
 }
 
-// avail is the mask of coders who give unit u a value.
-func (ud *UnitData) avail(u int) uint64 {
-	all := uint64(1)<<len(ud.Coders) - 1
-	if len(ud.Coders) == 64 {
-		all = ^uint64(0)
-	}
+// availOf is the mask of coders who give the units of source s a value.
+func (ud *UnitData) availOf(s int32) uint64 {
+	all := agreeMask(len(ud.Coders))
 	if !ud.UncodedMissing {
 		return all
 	}
-	return ud.SourceCoders[ud.Units[u].Source] & all
+	return ud.SourceCoders[s] & all
 }
+
+// avail is the mask of coders who give unit u a value.
+func (ud *UnitData) avail(u int) uint64 { return ud.availOf(ud.Units[u].Source) }
 
 // Values of present/absent data.
 var (
@@ -389,7 +896,8 @@ func (rc *rowCache) row(mark, avail uint64) []agreement.Value {
 // Data returns the reliability data of Codes[k]: one row per unit, 1 when
 // the coder coded the unit with the code, 0 when not, missing when the coder
 // gives no value (UncodedMissing and no coding on the unit's source). Rows
-// with the same values share one slice: treat them as read-only.
+// with the same values share one slice: treat them as read-only. It takes
+// a row per unit; Agreement needs only a row per pattern (see Weighted).
 func (ud *UnitData) Data(k int) agreement.Data {
 	if ud.unitNames == nil {
 		ud.unitNames = make([]string, len(ud.Units))
@@ -399,21 +907,69 @@ func (ud *UnitData) Data(k int) agreement.Data {
 	}
 	rc := rowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
 	d := agreement.Data{Coders: ud.Coders, Units: ud.unitNames, Values: make([][]agreement.Value, len(ud.Units))}
-	for u, m := range ud.Marks[k] {
+	ms := ud.marked[k]
+	for u := range ud.Units {
+		var m uint64
+		if len(ms) > 0 && int(ms[0].unit) == u {
+			m, ms = ms[0].mark, ms[1:]
+		}
 		d.Values[u] = rc.row(m, ud.avail(u))
 	}
 	return d
 }
 
 // Pooled returns the reliability data of every unit x code pair, each pair a
-// unit of its own (units are not named). Rows share slices as in Data.
+// unit of its own (units are not named). Rows share slices as in Data. It
+// takes a row per unit and code; Agreement(-1) needs only a row per pattern.
 func (ud *UnitData) Pooled() agreement.Data {
-	rc := rowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
 	d := agreement.Data{Coders: ud.Coders, Values: make([][]agreement.Value, 0, len(ud.Units)*len(ud.Codes))}
-	for _, marks := range ud.Marks {
-		for u, m := range marks {
-			d.Values = append(d.Values, rc.row(m, ud.avail(u)))
+	for k := range ud.Codes {
+		d.Values = append(d.Values, ud.Data(k).Values...)
+	}
+	return d
+}
+
+// Weighted returns the reliability data of Codes[k], or of all codes
+// pooled when k < 0, as one weighted row per pattern of values (see
+// agreement.Data's Weights): the statistics on it are those on Data(k), or
+// Pooled(), at a fraction of the memory.
+func (ud *UnitData) Weighted(k int) agreement.Data {
+	codes := []int{k}
+	if k < 0 {
+		codes = codes[:0]
+		for k := range ud.Codes {
+			codes = append(codes, k)
 		}
+	}
+	count := map[[2]uint64]int{}
+	marked := map[uint64]int{} // per avail: units x codes with some mark
+	for _, k := range codes {
+		for _, m := range ud.marked[k] {
+			av := ud.availOf(m.src)
+			count[[2]uint64{m.mark & av, av}]++
+			marked[av]++
+		}
+	}
+	for av, n := range ud.byAvail {
+		count[[2]uint64{0, av}] += n*len(codes) - marked[av]
+	}
+	keys := make([][2]uint64, 0, len(count))
+	for key, n := range count {
+		if n > 0 {
+			keys = append(keys, key)
+		}
+	}
+	slices.SortFunc(keys, func(a, b [2]uint64) int {
+		if c := cmp.Compare(a[1], b[1]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[0], b[0])
+	})
+	rc := rowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
+	d := agreement.Data{Coders: ud.Coders, Values: make([][]agreement.Value, len(keys)), Weights: make([]int, len(keys))}
+	for i, key := range keys {
+		d.Values[i] = rc.row(key[0], key[1])
+		d.Weights[i] = count[key]
 	}
 	return d
 }
@@ -436,7 +992,14 @@ func (ca CodeAgreement) Stats() []agreement.Result {
 
 // agreeStats computes a CodeAgreement's statistics on d.
 func agreeStats(ca *CodeAgreement, d agreement.Data) {
-	ca.Units = len(d.Values)
+	ca.Units = 0
+	for u := range d.Values {
+		if d.Weights == nil {
+			ca.Units++
+		} else {
+			ca.Units += d.Weights[u]
+		}
+	}
 	ca.Percent = agreement.Percent(d)
 	ca.Cohen = agreement.Cohen(d)
 	ca.Fleiss = agreement.Fleiss(d)
@@ -448,27 +1011,23 @@ func agreeStats(ca *CodeAgreement, d agreement.Data) {
 // k < 0.
 func (ud *UnitData) Agreement(k int) CodeAgreement {
 	ca := CodeAgreement{Coded: make([]int, len(ud.Coders))}
-	var d agreement.Data
 	if k < 0 {
 		ca.Code = AgreeCode{ID: "(all codes)"}
-		d = ud.Pooled()
-		for _, marks := range ud.Marks {
-			countCoded(ca.Coded, marks)
+		for _, ms := range ud.marked {
+			countCoded(ca.Coded, ms)
 		}
 	} else {
 		ca.Code = ud.Codes[k]
-		d = ud.Data(k)
-		countCoded(ca.Coded, ud.Marks[k])
+		countCoded(ca.Coded, ud.marked[k])
 	}
-	agreeStats(&ca, d)
+	agreeStats(&ca, ud.Weighted(k))
 	return ca
 }
 
-func countCoded(coded []int, marks []uint64) {
-	for _, m := range marks {
-		for m != 0 {
+func countCoded(coded []int, marks []agreeMark) {
+	for _, um := range marks {
+		for m := um.mark; m != 0; m &= m - 1 {
 			coded[bits.TrailingZeros64(m)]++
-			m &= m - 1
 		}
 	}
 }
@@ -493,50 +1052,72 @@ type CharComparison struct {
 // one of the pair coded the code, then one row over all the sources (their
 // texts taken end to end), which counts the sources where neither coded it
 // too. With UncodedMissing, sources that either of the pair has no coding on
-// are left out of both.
+// are left out of both. A span reaching outside its source's text makes
+// that source's row undefined, and the row over all sources too.
+//
+// It returns every row at once; EachCharComparison hands them out one by one.
 func (ud *UnitData) CharComparisons() []CharComparison {
 	var out []CharComparison
-	lengths := make([]int, len(ud.Sources))
-	for s, src := range ud.Sources {
-		lengths[s] = utf8.RuneCountInString(src.Text)
-	}
-	for ki, code := range ud.Codes {
-		for a := 0; a < len(ud.Coders); a++ {
-			for b := a + 1; b < len(ud.Coders); b++ {
-				var allA, allB []agreement.Span
-				total := 0
-				pair := uint64(1)<<a | uint64(1)<<b
-				for s, src := range ud.Sources {
-					if ud.UncodedMissing && ud.SourceCoders[s]&pair != pair {
-						continue
-					}
-					sa, sb := ud.spans[ki][s][a], ud.spans[ki][s][b]
-					if len(sa)+len(sb) > 0 {
-						out = append(out, charRow(code.ID, src.ID, ud.Coders[a], ud.Coders[b], lengths[s], sa, sb))
-					}
-					for _, x := range sa {
-						allA = append(allA, agreement.Span{Start: x.Start + total, End: x.End + total})
-					}
-					for _, x := range sb {
-						allB = append(allB, agreement.Span{Start: x.Start + total, End: x.End + total})
-					}
-					total += lengths[s]
-				}
-				out = append(out, charRow(code.ID, "", ud.Coders[a], ud.Coders[b], total, allA, allB))
-			}
-		}
-	}
+	ud.EachCharComparison(func(c *CharComparison) error {
+		out = append(out, *c)
+		return nil
+	})
 	return out
 }
 
-// charRow compares two lists of sorted, merged spans in a text of n characters.
-func charRow(code, source, first, second string, n int, a, b []agreement.Span) CharComparison {
-	r := CharComparison{Code: code, Source: source, First: first, Second: second, Chars: n}
-	r.Percent, r.Kappa = agreement.CharAgreement(n, a, b)
-	la, lb := spanLength(a), spanLength(b)
-	r.Both = spanOverlap(a, b)
-	r.FirstOnly, r.SecondOnly = la-r.Both, lb-r.Both
-	return r
+// NumCharComparisons is the number of rows CharComparisons returns.
+func (ud *UnitData) NumCharComparisons() int {
+	n := len(ud.Codes) * len(ud.pairs)
+	for _, rows := range ud.chars {
+		n += len(rows)
+	}
+	return n
+}
+
+// EachCharComparison calls fn with each row of CharComparisons in turn (the
+// row is reused: copy what you keep), stopping at the first error, which it
+// returns.
+func (ud *UnitData) EachCharComparison(fn func(*CharComparison) error) error {
+	var c CharComparison
+	for ki, code := range ud.Codes {
+		rows := ud.chars[ki]
+		for p, pr := range ud.pairs {
+			first, second := ud.Coders[pr[0]], ud.Coders[pr[1]]
+			for len(rows) > 0 && rows[0].pair == int32(p) {
+				r := rows[0]
+				rows = rows[1:]
+				c = CharComparison{Code: code.ID, Source: ud.Sources[r.src].ID, First: first, Second: second,
+					Chars: int(r.n), Both: int(r.both), FirstOnly: int(r.la - r.both), SecondOnly: int(r.lb - r.both)}
+				if res, bad := ud.badChars[[3]int32{int32(ki), r.src, r.pair}]; bad {
+					c.Percent, c.Kappa = res[0], res[1]
+				} else {
+					c.Percent, c.Kappa = agreement.CharCounts(int(r.n), int(r.la), int(r.lb), int(r.both))
+				}
+				if err := fn(&c); err != nil {
+					return err
+				}
+			}
+			t := ud.pooled[ki*len(ud.pairs)+p]
+			n := ud.pairChars[p]
+			c = CharComparison{Code: code.ID, First: first, Second: second, Chars: n,
+				Both: t.both, FirstOnly: t.la - t.both, SecondOnly: t.lb - t.both}
+			c.Percent, c.Kappa = agreement.CharCounts(n, t.la, t.lb, t.both)
+			if t.note != "" {
+				c.Percent = charUndefined(c.Percent, t.note)
+				c.Kappa = charUndefined(c.Kappa, t.note)
+			}
+			if err := fn(&c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// charUndefined marks a character-level result undefined for the reason
+// given.
+func charUndefined(r agreement.Result, note string) agreement.Result {
+	return agreement.Result{Statistic: r.Statistic, Units: r.Units, Note: note}
 }
 
 func spanLength(sp []agreement.Span) int {
@@ -550,8 +1131,16 @@ func spanLength(sp []agreement.Span) int {
 // spanOverlap counts the code points in both sorted, merged span lists.
 func spanOverlap(a, b []agreement.Span) int {
 	n := 0
-	for _, x := range spanIntersect(a, b) {
-		n += x.End - x.Start
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := max(a[i].Start, b[j].Start), min(a[i].End, b[j].End)
+		if lo < hi {
+			n += hi - lo
+		}
+		if a[i].End < b[j].End {
+			i++
+		} else {
+			j++
+		}
 	}
 	return n
 }
@@ -589,59 +1178,68 @@ type Disagreement struct {
 // Disagreements lists the disagreements, code by code (in Codes order),
 // each code's in source and document order. The coder lists of
 // disagreements with the same pattern share one slice: treat them as
-// read-only.
+// read-only. EachDisagreement hands them out one by one.
 func (ud *UnitData) Disagreements() []Disagreement {
-	differ := func(m, av uint64) bool { return m&av != 0 && m&av != av }
+	out := make([]Disagreement, 0, ud.NumDisagreements())
+	ud.EachDisagreement(func(d *Disagreement) error {
+		out = append(out, *d)
+		return nil
+	})
+	return out
+}
+
+// NumDisagreements is the number of disagreements.
+func (ud *UnitData) NumDisagreements() int {
 	n := 0
-	for _, marks := range ud.Marks {
-		for u, m := range marks {
-			if differ(m, ud.avail(u)) {
-				n++
-			}
-		}
+	for _, d := range ud.dis {
+		n += len(d)
 	}
-	out := make([]Disagreement, 0, n)
-	texts := make([]*TextIndex, len(ud.Sources))
+	return n
+}
+
+// EachDisagreement calls fn with each disagreement in the order of
+// Disagreements (the Disagreement is reused: copy what you keep), stopping
+// at the first error, which it returns.
+func (ud *UnitData) EachDisagreement(fn func(*Disagreement) error) error {
 	type who struct{ coded, notCoded, missing []string }
 	names := map[[2]uint64]who{}
-	for ki, marks := range ud.Marks {
-		for u, m := range marks {
-			av := ud.avail(u)
-			if !differ(m, av) {
-				continue
-			}
-			w, ok := names[[2]uint64{m & av, av}]
+	var d Disagreement
+	for ki, list := range ud.dis {
+		for _, e := range list {
+			key := [2]uint64{e.mark, e.avail}
+			w, ok := names[key]
 			if !ok {
 				for c, name := range ud.Coders {
 					switch bit := uint64(1) << c; {
-					case av&bit == 0:
+					case e.avail&bit == 0:
 						w.missing = append(w.missing, name)
-					case m&bit != 0:
+					case e.mark&bit != 0:
 						w.coded = append(w.coded, name)
 					default:
 						w.notCoded = append(w.notCoded, name)
 					}
 				}
-				names[[2]uint64{m & av, av}] = w
+				names[key] = w
 			}
-			r := ud.Units[u]
-			src := ud.Sources[r.Source]
-			if texts[r.Source] == nil {
-				texts[r.Source] = NewTextIndex(src.Text)
+			info := &ud.disUnits[e.info]
+			d = Disagreement{Code: ud.Codes[ki].ID, Unit: int(e.unit), Source: ud.Sources[ud.Units[e.unit].Source].ID,
+				Segment: info.seg, Text: info.text, CodedBy: w.coded, NotCodedBy: w.notCoded, Missing: w.missing}
+			if err := fn(&d); err != nil {
+				return err
 			}
-			seg := &src.Segments[r.Segment]
-			out = append(out, Disagreement{Code: ud.Codes[ki].ID, Unit: u, Source: src.ID, Segment: seg,
-				Text: texts[r.Source].Slice(seg.Start, seg.End), CodedBy: w.coded, NotCodedBy: w.notCoded, Missing: w.missing})
 		}
 	}
-	return out
+	return nil
 }
 
 // AgreementReport is everything an agreement run reports.
 type AgreementReport struct {
-	Data          *UnitData
-	Codes         []CodeAgreement // per code, in Data.Codes order
-	Pooled        CodeAgreement   // all unit x code pairs
+	Data   *UnitData
+	Codes  []CodeAgreement // per code, in Data.Codes order
+	Pooled CodeAgreement   // all unit x code pairs
+	// Chars and Disagreements are every row at once (Report); Summary
+	// leaves them nil for large data, to be read from Data with
+	// EachCharComparison and EachDisagreement.
 	Chars         []CharComparison
 	Disagreements []Disagreement
 }
@@ -649,13 +1247,20 @@ type AgreementReport struct {
 // Report computes the statistics of every code and pooled, the
 // character-level comparisons and the disagreements.
 func (ud *UnitData) Report() *AgreementReport {
+	r := ud.Summary()
+	r.Chars = ud.CharComparisons()
+	r.Disagreements = ud.Disagreements()
+	return r
+}
+
+// Summary is Report without the lists of character-level comparisons and
+// disagreements, which on a large project are long.
+func (ud *UnitData) Summary() *AgreementReport {
 	r := &AgreementReport{Data: ud}
 	for k := range ud.Codes {
 		r.Codes = append(r.Codes, ud.Agreement(k))
 	}
 	r.Pooled = ud.Agreement(-1)
-	r.Chars = ud.CharComparisons()
-	r.Disagreements = ud.Disagreements()
 	return r
 }
 
@@ -684,6 +1289,20 @@ type ConsensusResult struct {
 // from CodingID and time t; the memo and segment of a copied coding are
 // kept. The result is in canonical order (see Store).
 func Consensus(codings map[string][]Coding, coders []string, rule, into string, texts map[string]string, t time.Time) (*ConsensusResult, error) {
+	return ConsensusText(codings, coders, rule, into, func(source string) (string, error) {
+		text, ok := texts[source]
+		if !ok {
+			return "", fmt.Errorf("consensus: no text for source %q, which the coders coded (re-ingest it or remove its codings)", source)
+		}
+		return text, nil
+	}, t)
+}
+
+// ConsensusText is Consensus with the texts read as needed: an
+// intersection asks text for each source it makes codings on, once each,
+// in source order, and holds one text at a time. An error from text is
+// returned as it is.
+func ConsensusText(codings map[string][]Coding, coders []string, rule, into string, text func(source string) (string, error), t time.Time) (*ConsensusResult, error) {
 	if len(coders) < 2 {
 		return nil, errs.New("", 0, 0, "a consensus needs at least 2 coders, got %d", len(coders))
 	}
@@ -756,7 +1375,8 @@ func Consensus(codings map[string][]Coding, coders []string, rule, into string, 
 		}
 		return keys[i].code < keys[j].code
 	})
-	indexes := map[string]*TextIndex{}
+	var x *TextIndex // of source xSource
+	xSource := ""
 	for _, kk := range keys {
 		common := mergeSpans(spans[kk][0])
 		for _, sp := range spans[kk][1:] {
@@ -765,14 +1385,12 @@ func Consensus(codings map[string][]Coding, coders []string, rule, into string, 
 		if len(common) == 0 {
 			continue
 		}
-		x := indexes[kk.source]
-		if x == nil {
-			text, ok := texts[kk.source]
-			if !ok {
-				return nil, fmt.Errorf("consensus: no text for source %q, which the coders coded (re-ingest it or remove its codings)", kk.source)
+		if x == nil || xSource != kk.source {
+			txt, err := text(kk.source)
+			if err != nil {
+				return nil, err
 			}
-			x = NewTextIndex(text)
-			indexes[kk.source] = x
+			x, xSource = NewTextIndex(txt), kk.source
 		}
 		for _, sp := range common {
 			cd, err := x.NewCoding(kk.source, sp.Start, sp.End, kk.code, into, origin, t)

@@ -1,8 +1,11 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +29,14 @@ type AutocodeOptions struct {
 	// Query runs a bleve query string over the index and returns every hit;
 	// needed only when the codebook has query rules.
 	Query func(q string) ([]corpus.Hit, error)
+	// Index, when set, is the project's search index. The words of words,
+	// all and near rules are then looked up in its postings rather than
+	// found by analysing every source, and only the units they fall in are
+	// read again; sources the index does not hold as they are now (see
+	// PostingsIndex.Current), and codebooks with wildcards or phrases (which
+	// match words as written, not as indexed), are analysed as without an
+	// index. The codings are the same either way.
+	Index PostingsIndex
 	// Attrs returns a source's attributes including its case's.
 	Attrs func(src *corpus.Source) map[string]string
 	// Time stamps the codings; zero means now.
@@ -57,6 +68,19 @@ type AutocodeResult struct {
 	Counts map[string]int
 	// Vetoed counts units a not-rule kept from being coded, per code.
 	Vetoed map[string]int
+	// FromIndex is the number of sources coded from the index's postings;
+	// the others were analysed in full.
+	FromIndex int
+}
+
+// PostingsIndex is what autocoding reads of a search index; *corpus.Index
+// has both methods.
+type PostingsIndex interface {
+	// Postings calls fn with every occurrence of the analysed terms.
+	Postings(terms []string, fn func(corpus.Posting) error) error
+	// Current reports whether the postings of src are the tokens the
+	// analyser finds in its text now.
+	Current(src *corpus.Source) bool
 }
 
 // compiledCode is a codebook node with rules, ready to run.
@@ -65,6 +89,13 @@ type compiledCode struct {
 	unit   string
 	rules  []*rule
 	vetoes []*rule
+	// near is set when a rule or not-rule is a near rule, which counts word
+	// positions: from postings, its units are analysed again to count them.
+	near bool
+	// rank is the code's place in the order of code ids; origins[i] is the
+	// origin of a coding made by rule i+1.
+	rank    int
+	origins []string
 }
 
 func compileCodebook(cb *codebook.Codebook, an *corpus.Analyzer) (codes []*compiledCode, needSurface, needWords bool) {
@@ -76,20 +107,29 @@ func compileCodebook(cb *codebook.Codebook, an *corpus.Analyzer) (codes []*compi
 		if c.unit == "" {
 			c.unit = corpus.UnitSentence
 		}
+		for i := range n.Rules {
+			c.origins = append(c.origins, fmt.Sprintf("rule:%s/%d", n.ID, i+1))
+		}
 		for i, r := range n.Rules {
+			var cr *rule
 			if r.Kind == codebook.RuleNot && r.Not != nil {
-				cr := compileRule(*r.Not, i+1, an)
+				cr = compileRule(*r.Not, i+1, an)
 				c.vetoes = append(c.vetoes, cr)
-				needSurface = needSurface || cr.hasGlob()
-				needWords = needWords || cr.kind == rulePhrase
-				continue
+			} else {
+				cr = compileRule(r, i+1, an)
+				c.rules = append(c.rules, cr)
 			}
-			cr := compileRule(r, i+1, an)
-			c.rules = append(c.rules, cr)
 			needSurface = needSurface || cr.hasGlob()
 			needWords = needWords || cr.kind == rulePhrase
+			c.near = c.near || cr.kind == ruleNear
 		}
 		codes = append(codes, c)
+	}
+	byID := make([]*compiledCode, len(codes))
+	copy(byID, codes)
+	sort.SliceStable(byID, func(i, j int) bool { return byID[i].node.ID < byID[j].node.ID })
+	for k, c := range byID {
+		c.rank = k
 	}
 	return codes, needSurface, needWords
 }
@@ -120,6 +160,15 @@ func (r *rule) hasGlob() bool {
 // "match" the matched words themselves are coded. Scopes (kinds, speakers or
 // roles, attributes) limit where a code's rules look.
 func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions) (*AutocodeResult, error) {
+	return AutocodeSources(cb, len(srcs), func(i int) (*corpus.Source, error) { return srcs[i], nil }, opts)
+}
+
+// AutocodeSources is Autocode over n sources read one at a time with
+// source(i), 0 <= i < n, so that only the sources being coded are in memory
+// (each with its text and segments) rather than the whole corpus. Sources
+// are read and coded on every core; the result lists them in order of i.
+// The first error of source, in order of i, is returned.
+func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.Source, error), opts AutocodeOptions) (*AutocodeResult, error) {
 	if opts.Time.IsZero() {
 		opts.Time = time.Now().UTC().Truncate(time.Second)
 	}
@@ -153,42 +202,106 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 			querySpans[r] = bySrc
 		}
 	}
-	// Sources are coded independently, on every core; their results are
-	// joined in source order, so the output does not depend on scheduling.
-	parts := make([]*AutocodeResult, len(srcs))
+	run := &autocodeRun{codes: codes, querySpans: querySpans, needSurface: needSurface, needWords: needWords, opts: opts}
+	if !needSurface {
+		run.terms = map[string]bool{}
+		for _, t := range ruleTerms(codes) {
+			run.terms[t] = true
+		}
+	}
+	// The rules' words are looked up once in the index, while the first
+	// sources are read. Wildcards and phrases match words as written
+	// (folded, not stemmed), which the index does not hold: with them,
+	// every source is analysed.
+	ready := make(chan struct{})
+	if opts.Index != nil && !needSurface && !needWords {
+		go func() {
+			run.posts = readIndexPostings(opts.Index, codes)
+			close(ready)
+		}()
+	} else {
+		close(ready)
+	}
+	// Sources are read and coded independently, on every core; their
+	// results are joined in source order, so the output does not depend on
+	// scheduling.
+	parts := make([]*sourceResult, n)
+	errs := make([]error, n)
 	var next atomic.Int64
+	var failed atomic.Bool
+	workers := max(1, min(runtime.GOMAXPROCS(0), n))
 	var wg sync.WaitGroup
-	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), len(srcs))); w++ {
+	for w := 0; w < workers; w++ {
 		wg.Go(func() {
-			for {
+			segIDs := map[string]string{} // interned segment ids
+			for !failed.Load() {
 				i := int(next.Add(1) - 1)
-				if i >= len(srcs) {
+				if i >= n {
 					return
 				}
-				parts[i] = codeSource(srcs[i], codes, querySpans, needSurface, needWords, opts)
+				src, err := source(i)
+				if err != nil {
+					errs[i] = err
+					failed.Store(true)
+					return
+				}
+				<-ready
+				parts[i] = run.codeSource(src, segIDs)
 			}
 		})
 	}
 	wg.Wait()
-	n, nm := 0, 0
-	for _, part := range parts {
-		n += len(part.Codings)
-		nm += len(part.Matches)
+	<-ready
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
-	res.Codings = make([]Coding, 0, n)
+	run.posts = nil
+	// The codings are made in one array, each source's block by a worker.
+	offsets := make([]int, n+1)
+	nm := 0
+	for i, part := range parts {
+		offsets[i+1] = offsets[i] + len(part.recs)
+		nm += len(part.matches)
+		for k, v := range part.counts {
+			res.Counts[codes[k].node.ID] += v
+		}
+		for k, v := range part.vetoed {
+			res.Vetoed[codes[k].node.ID] += v
+		}
+		res.FromIndex += part.fromIndex
+	}
+	// The room for the codings is allocated once the garbage of coding is
+	// collected and its memory handed back to the system (one large block
+	// cannot reuse the many small ones freed, and would come on top of
+	// them), and, as Store.Load does, the collector is kept off while the
+	// codings are made in it.
+	if offsets[n] > 1<<16 {
+		debug.FreeOSMemory()
+	}
+	pauseGC()
+	defer resumeGC()
+	res.Codings = make([]Coding, offsets[n])
+	next.Store(0)
+	for w := 0; w < workers; w++ {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				parts[i].codings(res.Codings[offsets[i]:offsets[i+1]], codes, opts.Time)
+				parts[i].recs = nil
+			}
+		})
+	}
+	wg.Wait()
 	if opts.Explain {
 		res.Matches = make([]Match, 0, nm)
-	}
-	for i, part := range parts {
-		res.Codings = append(res.Codings, part.Codings...)
-		res.Matches = append(res.Matches, part.Matches...)
-		for k, v := range part.Counts {
-			res.Counts[k] += v
+		for _, part := range parts {
+			res.Matches = append(res.Matches, part.matches...)
 		}
-		for k, v := range part.Vetoed {
-			res.Vetoed[k] += v
-		}
-		parts[i] = nil
 	}
 	sort.SliceStable(res.Matches, func(i, j int) bool {
 		a, b := res.Matches[i], res.Matches[j]
@@ -203,22 +316,154 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 	return res, nil
 }
 
+// autocodeRun is what coding every source shares.
+type autocodeRun struct {
+	codes       []*compiledCode
+	querySpans  map[*rule]map[string][]corpus.Span
+	posts       *indexPostings  // nil: analyse every source
+	terms       map[string]bool // the terms of the rules; nil with wildcards
+	needSurface bool
+	needWords   bool
+	opts        AutocodeOptions
+}
+
+// sourceResult is what coding one source made: compact records of its
+// codings, whose quotes and contexts are copied out of the source's text
+// (so that the text can go), and counts per code (by index in codes).
+type sourceResult struct {
+	source    string
+	text      string // the spans of the source's text the codings quote, with their context
+	recs      []codingRec
+	matches   []Match
+	counts    map[int]int
+	vetoed    map[int]int
+	fromIndex int
+}
+
+// codingRec is a coding of one source: its span in code points, its quote
+// and context as byte offsets in sourceResult.text (prefix [ps,s), quote
+// [s,e), suffix [e,se)), its code (index in codes) and rule (1-based).
+type codingRec struct {
+	start, end   int32
+	ps, s, e, se int32
+	code, rule   int32
+	segment      string
+}
+
+// finish sorts the records canonically (by start, end and code id) and
+// copies the text they quote out of the source's text, and their segment ids
+// into segIDs (where they may share one string with the source's others).
+func (sr *sourceResult) finish(ti *TextIndex, codes []*compiledCode, segIDs map[string]string) {
+	for i := range sr.recs {
+		r := &sr.recs[i]
+		if r.segment == "" {
+			continue
+		}
+		id, ok := segIDs[r.segment]
+		if !ok {
+			id = strings.Clone(r.segment)
+			segIDs[id] = id
+		}
+		r.segment = id
+	}
+	slices.SortStableFunc(sr.recs, func(a, b codingRec) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.end, b.end); c != 0 {
+			return c
+		}
+		return cmp.Compare(codes[a.code].rank, codes[b.code].rank)
+	})
+	// Byte offsets in the text first, and the length of the runs of text
+	// they cover, so that the copy is made at its size.
+	size, covered := 0, -1
+	for i := range sr.recs {
+		r := &sr.recs[i]
+		ps, se := ti.byteAt(max(int(r.start)-contextLen, 0)), ti.byteAt(min(int(r.end)+contextLen, ti.Len()))
+		r.ps, r.s, r.e, r.se = int32(ps), int32(ti.byteAt(int(r.start))), int32(ti.byteAt(int(r.end))), int32(se)
+		if ps >= covered {
+			size += se - ps
+			covered = se
+		} else if se > covered {
+			size += se - covered
+			covered = se
+		}
+	}
+	var buf strings.Builder
+	buf.Grow(size)
+	delta := 0 // text offset - copy offset in the current run
+	covered = -1
+	for i := range sr.recs {
+		r := &sr.recs[i]
+		ps, se := int(r.ps), int(r.se)
+		switch {
+		case ps >= covered:
+			delta = ps - buf.Len()
+			buf.WriteString(ti.text[ps:se])
+			covered = se
+		case se > covered:
+			buf.WriteString(ti.text[covered:se])
+			covered = se
+		}
+		d := int32(delta)
+		r.ps, r.s, r.e, r.se = r.ps-d, r.s-d, r.e-d, r.se-d
+	}
+	sr.text = buf.String()
+}
+
+// codings fills out with the source's codings, as NewCoding makes them.
+func (sr *sourceResult) codings(out []Coding, codes []*compiledCode, t time.Time) {
+	t = t.UTC().Truncate(time.Second)
+	for i := range sr.recs {
+		r := &sr.recs[i]
+		code := codes[r.code]
+		c := &out[i]
+		c.ID = CodingID(sr.source, int(r.start), int(r.end), code.node.ID, AutoCoder)
+		c.Source = sr.source
+		c.Start, c.End = int(r.start), int(r.end)
+		c.Quote, c.Prefix, c.Suffix = sr.text[r.s:r.e], sr.text[r.ps:r.s], sr.text[r.e:r.se]
+		c.Code, c.Coder, c.Origin = code.node.ID, AutoCoder, code.origins[r.rule-1]
+		c.Segment = r.segment
+		c.Time = t
+	}
+}
+
 // codeSource applies the codes to one source and returns what it coded.
-func codeSource(src *corpus.Source, codes []*compiledCode, querySpans map[*rule]map[string][]corpus.Span, needSurface, needWords bool, opts AutocodeOptions) *AutocodeResult {
-	res := &AutocodeResult{Counts: map[string]int{}, Vetoed: map[string]int{}}
+func (run *autocodeRun) codeSource(src *corpus.Source, segIDs map[string]string) *sourceResult {
+	codes, opts := run.codes, run.opts
+	res := &sourceResult{source: src.ID, counts: map[int]int{}, vetoed: map[int]int{}}
 	attrs := src.Attrs
 	if opts.Attrs != nil {
 		attrs = opts.Attrs(src)
 	}
-	sx := newSourceIndex(src, opts.Analyzer, needSurface, needWords)
+	var inScope []int
+	for k, c := range codes {
+		if inKindAttrScope(c.node, src, attrs) {
+			inScope = append(inScope, k)
+		}
+	}
+	if len(inScope) == 0 {
+		return res
+	}
+	var sx *sourceIndex
+	if run.posts != nil {
+		hits := run.posts.take(src.ID)
+		if opts.Index.Current(src) {
+			sx = newPostingsSourceIndex(src, run.posts, hits, codes, inScope, opts.Analyzer)
+		}
+	}
+	if sx != nil {
+		res.fromIndex = 1
+	} else {
+		sx = newSourceIndex(src, opts.Analyzer, run.terms, run.needSurface, run.needWords)
+	}
 	qs := map[*rule][]corpus.Span{}
-	for r, bySrc := range querySpans {
+	for r, bySrc := range run.querySpans {
 		qs[r] = bySrc[src.ID]
 	}
-	for _, c := range codes {
-		if !inKindAttrScope(c.node, src, attrs) {
-			continue
-		}
+	for _, k := range inScope {
+		c := codes[k]
 		unit := c.unit
 		if unit == UnitMatch {
 			unit = corpus.UnitSentence
@@ -232,14 +477,21 @@ func codeSource(src *corpus.Source, codes []*compiledCode, querySpans map[*rule]
 			if !inSpeakerScope(c.node, seg) {
 				continue
 			}
-			res.codeUnit(c, sx.unitText(seg), src, sx.ti, qs, opts)
+			var u *unitText
+			if sx.sparse && c.near {
+				u = sx.analysedUnitText(seg)
+			} else {
+				u = sx.unitText(seg)
+			}
+			res.codeUnit(k, c, u, src, sx.ti, qs, opts)
 		}
 	}
+	res.finish(sx.ti, codes, segIDs)
 	return res
 }
 
 // codeUnit evaluates one code's rules on one unit and records what fires.
-func (res *AutocodeResult) codeUnit(c *compiledCode, u *unitText, src *corpus.Source, ti *TextIndex, qs map[*rule][]corpus.Span, opts AutocodeOptions) {
+func (res *sourceResult) codeUnit(k int, c *compiledCode, u *unitText, src *corpus.Source, ti *TextIndex, qs map[*rule][]corpus.Span, opts AutocodeOptions) {
 	type firing struct {
 		r      *rule
 		groups []group
@@ -255,23 +507,20 @@ func (res *AutocodeResult) codeUnit(c *compiledCode, u *unitText, src *corpus.So
 	}
 	for _, v := range c.vetoes {
 		if len(v.eval(u, qs)) > 0 {
-			res.Vetoed[c.node.ID]++
+			res.vetoed[k]++
 			return
 		}
 	}
 	add := func(r *rule, start, end int, segID string, words []corpus.Span) {
-		origin := fmt.Sprintf("rule:%s/%d", c.node.ID, r.index)
-		cd, err := ti.NewCoding(src.ID, start, end, c.node.ID, AutoCoder, origin, opts.Time)
-		if err != nil {
-			return // spans come from the text itself; cannot fail
+		if start < 0 || end <= start || end > ti.Len() {
+			return // spans come from the text itself; cannot happen
 		}
-		cd.Segment = segID
-		res.Codings = append(res.Codings, cd)
-		res.Counts[c.node.ID]++
+		res.recs = append(res.recs, codingRec{start: int32(start), end: int32(end), code: int32(k), rule: int32(r.index), segment: segID})
+		res.counts[k]++
 		if !opts.Explain {
 			return
 		}
-		res.Matches = append(res.Matches, Match{Code: c.node.ID, Rule: r.index, Kind: string(r.kind),
+		res.matches = append(res.matches, Match{Code: c.node.ID, Rule: r.index, Kind: string(r.kind),
 			Source: src.ID, Segment: segID, Start: start, End: end, Words: words})
 	}
 	if c.unit != UnitMatch {
@@ -312,7 +561,7 @@ func inKindAttrScope(n *codebook.Node, src *corpus.Source, attrs map[string]stri
 	return true
 }
 
-func inSpeakerScope(n *codebook.Node, seg corpus.Segment) bool {
+func inSpeakerScope(n *codebook.Node, seg *corpus.Segment) bool {
 	if len(n.Speakers) == 0 {
 		return true
 	}

@@ -1,39 +1,52 @@
 package analysis
 
 import (
-	"bytes"
+	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"hash/crc64"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
-	"github.com/thematic-qda/thematic/internal/fsx"
+	"github.com/thematic-qda/thematic/codebook"
+	"github.com/thematic-qda/thematic/corpus"
 )
 
 // CodingsCache is a derived, binary copy of each coder's codings file, kept
-// beside the search index (in the project's .thematic/ folder), for the
-// commands that list: with a million codings, parsing the JSONL takes
-// seconds, while the cache gives the counts at once and the codings of a few
-// codes without reading the others.
+// in the project's .thematic/codings folder, for the commands that list:
+// with a million codings, parsing the JSONL takes seconds, while the cache
+// gives the counts at once and the codings of a few codes or sources
+// without reading the others.
+//
+// The cache holds the codings grouped by source and, within a source, by
+// code, each group (a block) with a CRC, and a table of the blocks: the
+// number of codings of each code in each source comes from the table alone.
 //
 // The jsonl files stay the truth. A coder's cache is used only while its
 // key matches the file: size, modification time and a CRC-64 of samples of
 // the content (the first and last 64 KiB and 4 KiB every 16 MiB; hashing
 // the whole file would cost as much as the reading the cache avoids). A
-// missing, stale or damaged cache is rebuilt from the file through
-// Store.Load, so errors in the file are reported exactly as Load reports
-// them. Writing the cache needs no lock: it is replaced atomically, and two
+// missing, stale or damaged cache is rebuilt from the file, and a file with
+// an error gives exactly the error Store.Load gives. Store.Save writes the
+// cache together with the file, so the listing after a change is quick.
+// Writing the cache needs no lock: it is replaced atomically, and two
 // processes writing it write the same content.
 type CodingsCache struct {
-	Store Store  // the codings folder
-	Dir   string // where the cache files go, e.g. .thematic/codings
+	Store Store // the codings folder
+	// Dir is where the cache files go; "" means the Store's (see
+	// Store.CacheDir).
+	Dir string
 }
 
 // CoderSummary is what the cache knows of a coder's codings at once.
@@ -44,10 +57,18 @@ type CoderSummary struct {
 	Codes map[string]int
 }
 
+// CodeSourceCount is the number of codings of one code in one source.
+type CodeSourceCount struct {
+	Code, Source string
+	Codings      int
+}
+
 const (
 	cacheMagic   = "thematic-codings-cache\x00"
-	cacheVersion = 1
+	cacheVersion = 3
 	cacheExt     = ".cache"
+	trailerMagic = "thcodes3"
+	trailerSize  = 8 + 8 + 4 + 4 + 8
 )
 
 // cacheKey identifies a version of a codings file.
@@ -57,7 +78,10 @@ type cacheKey struct {
 	CRC   uint64
 }
 
-var crcTable = crc64.MakeTable(crc64.ECMA)
+var (
+	crcTable  = crc64.MakeTable(crc64.ECMA)
+	castagnol = crc32.MakeTable(crc32.Castagnoli)
+)
 
 // keyOf computes the key of the file at path, or reports that it is missing.
 func keyOf(path string) (cacheKey, bool, error) {
@@ -105,319 +129,983 @@ func keyOf(path string) (cacheKey, bool, error) {
 	return k, true, nil
 }
 
-func (c CodingsCache) path(coder string) string { return filepath.Join(c.Dir, coder+cacheExt) }
-
-// cacheFile is an open, valid cache: its header, and the file to read the
-// code blocks from.
-type cacheFile struct {
-	f      *os.File
-	sum    CoderSummary
-	blocks []cacheBlock // by code, in code order
-	base   int64        // file offset of the first block
+func (c CodingsCache) dir() string {
+	if c.Dir != "" {
+		return c.Dir
+	}
+	return c.Store.CacheDir()
 }
 
-// cacheBlock is where one code's codings are in the cache file.
-type cacheBlock struct {
-	code        string
-	n           int
-	off, length int64
+func (c CodingsCache) path(coder string) string {
+	if d := c.dir(); d != "" {
+		return filepath.Join(d, coder+cacheExt)
+	}
+	return ""
+}
+
+// CacheDir is where Store.Save keeps the codings cache (see CodingsCache):
+// the Store's CacheDir field when set; otherwise, when Dir is the codings
+// folder of a project (a thematic.yaml beside it), the project's
+// .thematic/codings; otherwise "" (no cache is kept).
+func (s Store) CacheDir() string {
+	if s.Cache != "" {
+		return s.Cache
+	}
+	if filepath.Base(s.Dir) != corpus.CodingsDir {
+		return ""
+	}
+	root := filepath.Dir(s.Dir)
+	if _, err := os.Stat(filepath.Join(root, corpus.ConfigFile)); err != nil {
+		return ""
+	}
+	return filepath.Join(root, corpus.CacheDir, "codings")
 }
 
 // Summary returns the number of codings, orphans and codings per code of a
 // coder; a coder without a file has none.
 func (c CodingsCache) Summary(coder string) (CoderSummary, error) {
-	cf, err := c.open(coder)
-	if err != nil || cf == nil {
+	cc, err := c.Open(coder)
+	if err != nil {
 		return CoderSummary{Codes: map[string]int{}}, err
 	}
-	cf.f.Close()
-	return cf.sum, nil
+	defer cc.Close()
+	return cc.Summary(), nil
 }
 
 // Load returns the coder's codings whose code keep accepts (every coding
 // when keep is nil), in the order of the file, as Store.Load gives them.
 func (c CodingsCache) Load(coder string, keep func(code string) bool) ([]Coding, error) {
-	cs, err := c.load(coder, keep)
-	if errors.Is(err, errDamaged) {
-		// A cache whose header checks but whose records do not: start again.
-		os.Remove(c.path(coder))
-		cs, err = c.load(coder, keep)
+	cc, err := c.Open(coder)
+	if err != nil {
+		return nil, err
 	}
+	defer cc.Close()
+	return cc.Select(keep, nil)
+}
+
+// CachedCodings is a coder's open, valid cache. It is safe for concurrent
+// use.
+type CachedCodings struct {
+	c       CodingsCache
+	coder   string
+	mu      sync.Mutex
+	st      *cacheState
+	old     []*os.File // of caches replaced after damage, closed by Close
+	retried bool
+}
+
+// cacheState is what is read of a cache file; it does not change once the
+// index is parsed (under CachedCodings.mu).
+type cacheState struct {
+	f     *os.File // nil for a coder without codings
+	sum   CoderSummary
+	codes []string // by index in the file
+	// groups and blocks: the codings of one source, and of one code within
+	// it; a source has several groups only in a file not sorted by source.
+	groups   []cacheGroup
+	blocks   []cacheBlock
+	bySource map[string][]int // indices into groups
+	strs     []string         // the table of sources, origins and segments
+	// The index is read when first needed: the summary needs none of it.
+	ixLen  int
+	ixEnd  int64 // where the blocks end and the index starts
+	ixCRC  uint32
+	ixDone bool
+	ixErr  error
+}
+
+type cacheGroup struct {
+	source       string
+	first, count int // its blocks
+}
+
+type cacheBlock struct {
+	off   int64 // into the file
+	code  int32 // index into codes
+	n     int32
+	size  int32
+	crc   uint32
+	group int32
+}
+
+// Open returns the coder's cache, building it from the file when missing,
+// stale or damaged. A coder without a file has an empty cache. Close it
+// after use.
+func (c CodingsCache) Open(coder string) (*CachedCodings, error) {
+	if err := ValidCoderName(coder); err != nil {
+		return nil, err
+	}
+	st, err := c.open(coder)
+	if err != nil {
+		return nil, err
+	}
+	return &CachedCodings{c: c, coder: coder, st: st}, nil
+}
+
+func (c CodingsCache) open(coder string) (*cacheState, error) {
+	key, exists, err := keyOf(c.Store.path(coder))
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return &cacheState{sum: CoderSummary{Codes: map[string]int{}}, ixDone: true}, nil
+	}
+	if path := c.path(coder); path != "" {
+		if f, err := os.Open(path); err == nil {
+			if st, err := readCache(f, key); err == nil {
+				return st, nil
+			}
+			f.Close()
+		}
+	}
+	f, err := c.build(coder, key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readCache(f, key)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("codings cache of %s: %w", coder, err)
+	}
+	return st, nil
+}
+
+// Close releases the cache file.
+func (cc *CachedCodings) Close() error {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	var err error
+	for _, f := range append(cc.old, cc.st.f) {
+		if f != nil {
+			if e := f.Close(); err == nil {
+				err = e
+			}
+		}
+	}
+	cc.old, cc.st.f = nil, nil
+	return err
+}
+
+// Summary returns the number of codings, orphans and codings per code.
+func (cc *CachedCodings) Summary() CoderSummary {
+	cc.mu.Lock()
+	sum := cc.st.sum
+	cc.mu.Unlock()
+	s := sum
+	s.Codes = make(map[string]int, len(sum.Codes))
+	for k, v := range sum.Codes {
+		s.Codes[k] = v
+	}
+	return s
+}
+
+// do runs fn on the cache with its index read. When fn finds the cache
+// damaged, the cache is built again from the file (once) and fn run again.
+func (cc *CachedCodings) do(fn func(st *cacheState) error) error {
+	st, err := cc.indexed()
+	if err == nil {
+		err = fn(st)
+	}
+	if !errors.Is(err, errDamaged) {
+		return err
+	}
+	cc.mu.Lock()
+	if cc.st == st && !cc.retried {
+		cc.retried = true
+		if path := cc.c.path(cc.coder); path != "" {
+			os.Remove(path)
+		}
+		fresh, ferr := cc.c.open(cc.coder)
+		if ferr != nil {
+			cc.mu.Unlock()
+			return ferr
+		}
+		if st.f != nil {
+			cc.old = append(cc.old, st.f)
+		}
+		cc.st = fresh
+	}
+	again := cc.st != st
+	cc.mu.Unlock()
+	if !again {
+		return err
+	}
+	if st, err = cc.indexed(); err != nil {
+		return err
+	}
+	return fn(st)
+}
+
+// indexed returns the cache's state with its index parsed.
+func (cc *CachedCodings) indexed() (*cacheState, error) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	st := cc.st
+	if !st.ixDone {
+		st.index()
+	}
+	return st, st.ixErr
+}
+
+// Counts returns the number of codings of each code in each source, in no
+// particular order.
+func (cc *CachedCodings) Counts() ([]CodeSourceCount, error) {
+	var out []CodeSourceCount
+	err := cc.do(func(st *cacheState) error {
+		out = make([]CodeSourceCount, 0, len(st.blocks))
+		repeated := false
+		for _, g := range st.groups {
+			repeated = repeated || len(st.bySource[g.source]) > 1
+			for _, b := range st.blocks[g.first : g.first+g.count] {
+				out = append(out, CodeSourceCount{Code: st.codes[b.code], Source: g.source, Codings: int(b.n)})
+			}
+		}
+		if !repeated {
+			return nil
+		}
+		// Merge the groups of a source that appears more than once.
+		slices.SortFunc(out, func(a, b CodeSourceCount) int {
+			return cmp.Or(strings.Compare(a.Code, b.Code), strings.Compare(a.Source, b.Source))
+		})
+		k := 0
+		for i := range out {
+			if k > 0 && out[k-1].Code == out[i].Code && out[k-1].Source == out[i].Source {
+				out[k-1].Codings += out[i].Codings
+				continue
+			}
+			out[k] = out[i]
+			k++
+		}
+		out = out[:k]
+		return nil
+	})
+	return out, err
+}
+
+// Sources lists the sources the coder's codings fall in, sorted.
+func (cc *CachedCodings) Sources() ([]string, error) {
+	var out []string
+	err := cc.do(func(st *cacheState) error {
+		out = make([]string, 0, len(st.bySource))
+		for id := range st.bySource {
+			out = append(out, id)
+		}
+		slices.Sort(out)
+		return nil
+	})
+	return out, err
+}
+
+// Select returns the codings whose code and source the filters accept (a
+// nil filter accepts all), in the order of the file, as Store.Load gives
+// them. Their strings share a few large buffers, one per read.
+func (cc *CachedCodings) Select(code, source func(string) bool) ([]Coding, error) {
+	var cs []Coding
+	err := cc.do(func(st *cacheState) error {
+		if st.f == nil {
+			return nil
+		}
+		keepCode := make([]bool, len(st.codes))
+		for i, c := range st.codes {
+			keepCode[i] = code == nil || code(c)
+		}
+		var picked []int
+		for _, g := range st.groups {
+			if source != nil && !source(g.source) {
+				continue
+			}
+			for i := g.first; i < g.first+g.count; i++ {
+				if keepCode[st.blocks[i].code] {
+					picked = append(picked, i)
+				}
+			}
+		}
+		var err error
+		cs, err = st.read(cc.coder, picked)
+		return err
+	})
 	return cs, err
 }
 
 var errDamaged = errors.New("damaged codings cache")
 
-func (c CodingsCache) load(coder string, keep func(code string) bool) ([]Coding, error) {
-	cf, err := c.open(coder)
-	if err != nil || cf == nil {
-		return nil, err
-	}
-	defer cf.f.Close()
-	type part struct {
-		data []byte
-		n    int
-	}
+// Source returns the codings of one source, in the order of the file.
+func (cc *CachedCodings) Source(id string) ([]Coding, error) {
+	var cs []Coding
+	err := cc.do(func(st *cacheState) error {
+		var picked []int
+		for _, g := range st.bySource[id] {
+			for i := st.groups[g].first; i < st.groups[g].first+st.groups[g].count; i++ {
+				picked = append(picked, i)
+			}
+		}
+		var err error
+		cs, err = st.read(cc.coder, picked)
+		return err
+	})
+	return cs, err
+}
 
-	var parts []part
+// Scan calls fn with each coding of one source, in no particular order,
+// reading them without allocating: c and its strings are valid only during
+// the call (copy what is kept). An error from fn stops the scan and is
+// returned.
+func (cc *CachedCodings) Scan(source string, fn func(c *Coding) error) error {
+	var fnErr error
+	err := cc.do(func(st *cacheState) error {
+		if fnErr != nil {
+			return nil // fn saw codings of a cache found damaged after them
+		}
+		for _, g := range st.bySource[source] {
+			grp := st.groups[g]
+			if grp.count == 0 {
+				continue
+			}
+			first, last := st.blocks[grp.first], st.blocks[grp.first+grp.count-1]
+			bp := scanBufs.Get().(*[]byte)
+			size := int(last.off + int64(last.size) - first.off)
+			if cap(*bp) < size {
+				*bp = make([]byte, size)
+			}
+			data := (*bp)[:size]
+			err := st.scanGroup(cc.coder, grp, data, func(c *Coding) bool {
+				fnErr = fn(c)
+				return fnErr == nil
+			})
+			scanBufs.Put(bp)
+			if err != nil || fnErr != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	return err
+}
+
+var scanBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// scanGroup reads a group's blocks into data and passes each coding to
+// each, until it returns false.
+func (st *cacheState) scanGroup(coder string, g cacheGroup, data []byte, each func(c *Coding) bool) error {
+	damaged := fmt.Errorf("%w %s", errDamaged, st.f.Name())
+	first := st.blocks[g.first]
+	if _, err := st.f.ReadAt(data, first.off); err != nil {
+		return fmt.Errorf("%w: %v", damaged, err)
+	}
+	var c Coding
+	for _, b := range st.blocks[g.first : g.first+g.count] {
+		blk := data[b.off-first.off : b.off-first.off+int64(b.size)]
+		if crc32.Checksum(blk, castagnol) != b.crc {
+			return damaged
+		}
+		d := recordReader{cacheReader: cacheReader{data: blk}, strs: st.strs, coder: coder,
+			source: g.source, code: st.codes[b.code]}
+		for j := int32(0); j < b.n; j++ {
+			c = Coding{}
+			if d.record(&c) < 0 {
+				return damaged
+			}
+			if !each(&c) {
+				return nil
+			}
+		}
+		if d.bad || d.i != len(d.data) {
+			return damaged
+		}
+	}
+	return nil
+}
+
+// read decodes the blocks picked (indices into st.blocks, in file order)
+// and returns their codings in the order of the jsonl file.
+func (st *cacheState) read(coder string, picked []int) ([]Coding, error) {
 	n := 0
-	for _, b := range cf.blocks {
-		if keep != nil && !keep(b.code) {
-			continue
-		}
-		data := make([]byte, b.length)
-		if _, err := cf.f.ReadAt(data, cf.base+b.off); err != nil {
-			return nil, fmt.Errorf("codings cache %s: %w", c.path(coder), err)
-		}
-		parts = append(parts, part{data, b.n})
-		n += b.n
+	for _, bi := range picked {
+		n += int(st.blocks[bi].n)
 	}
 	if n == 0 {
 		return nil, nil
 	}
-	// Records carry their index in the file: put them back in file order.
-	// With every code kept the indices are 0..n-1; otherwise they are sorted.
-	all := n == cf.sum.Codings
-	cs := make([]Coding, n)
-	var at []int
-	if !all {
-		at = make([]int, 0, n)
-	}
-	k := 0
-	for _, p := range parts {
-		d := cacheReader{data: p.data}
-		for i := 0; i < p.n; i++ {
-			idx := d.uvarint()
-			if all {
-				if idx >= uint64(n) || cs[idx].ID != "" {
-					return nil, fmt.Errorf("%w %s", errDamaged, c.path(coder))
-				}
-				d.coding(&cs[idx])
-				continue
+	damaged := fmt.Errorf("%w %s", errDamaged, st.f.Name())
+	// Read runs of adjacent blocks at once.
+	var blocks [][]byte
+	lo := int64(-1) // the smallest index in the file
+	for r := 0; r < len(picked); {
+		e := r + 1
+		for e < len(picked) && picked[e] == picked[e-1]+1 {
+			e++
+		}
+		first, last := st.blocks[picked[r]], st.blocks[picked[e-1]]
+		data := make([]byte, last.off+int64(last.size)-first.off)
+		if _, err := st.f.ReadAt(data, first.off); err != nil {
+			return nil, fmt.Errorf("%w: %v", damaged, err)
+		}
+		for _, bi := range picked[r:e] {
+			b := st.blocks[bi]
+			blk := data[b.off-first.off : b.off-first.off+int64(b.size)]
+			if crc32.Checksum(blk, castagnol) != b.crc {
+				return nil, damaged
 			}
-			d.coding(&cs[k])
-			at = append(at, int(idx))
-			k++
+			blocks = append(blocks, blk)
+			// A block's first record gives its first index as is.
+			if idx, k := binary.Varint(blk); k > 0 && (lo < 0 || idx < lo) {
+				lo = idx
+			}
 		}
-		if d.bad || d.i != len(d.data) {
-			return nil, fmt.Errorf("%w %s", errDamaged, c.path(coder))
+		r = e
+	}
+	decode := func(each func(idx int64, c *Coding) bool) error {
+		for k, bi := range picked {
+			b := st.blocks[bi]
+			d := recordReader{cacheReader: cacheReader{data: blocks[k]}, strs: st.strs, coder: coder,
+				source: st.groups[b.group].source, code: st.codes[b.code]}
+			for j := int32(0); j < b.n; j++ {
+				var c Coding
+				idx := d.record(&c)
+				if idx < 0 {
+					return damaged
+				}
+				if !each(idx, &c) {
+					return errNotInPlace
+				}
+			}
+			if d.bad || d.i != len(d.data) {
+				return damaged
+			}
 		}
-	}
-	if !all {
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
-		slices.SortFunc(order, func(a, b int) int { return at[a] - at[b] })
-		sorted := make([]Coding, n)
-		for i, j := range order {
-			sorted[i] = cs[j]
-		}
-		cs = sorted
-	}
-	return cs, nil
-}
-
-// open returns the coder's valid cache, building it when missing or stale,
-// or nil when the coder has no file.
-func (c CodingsCache) open(coder string) (*cacheFile, error) {
-	if err := ValidCoderName(coder); err != nil {
-		return nil, err
-	}
-	key, exists, err := keyOf(c.Store.path(coder))
-	if err != nil || !exists {
-		return nil, err
-	}
-	if cf := c.read(coder, key); cf != nil {
-		return cf, nil
-	}
-	cs, err := c.Store.Load(coder)
-	if err != nil {
-		return nil, err
-	}
-	data := encodeCache(key, cs)
-	// A cache that cannot be written is no error: the next run tries again.
-	if err := os.MkdirAll(c.Dir, 0o755); err == nil {
-		_ = fsx.WriteFile(c.path(coder), data, 0o644)
-	}
-	// The file may have changed while it was read; then the key written is
-	// stale and the next run rebuilds.
-	cf, err := parseCacheHeader(bytes.NewReader(data), int64(len(data)), key)
-	if err != nil {
-		return nil, fmt.Errorf("codings cache: %w", err)
-	}
-	cf.f, err = memFile(c.path(coder), data)
-	if err != nil {
-		return nil, err
-	}
-	return cf, nil
-}
-
-// memFile opens the cache just written, or, if it could not be written, a
-// temporary copy of its bytes.
-func memFile(path string, data []byte) (*os.File, error) {
-	if f, err := os.Open(path); err == nil {
-		if fi, err := f.Stat(); err == nil && fi.Size() == int64(len(data)) {
-			return f, nil
-		}
-		f.Close()
-	}
-	f, err := os.CreateTemp("", "thematic-cache-*")
-	if err != nil {
-		return nil, err
-	}
-	os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-// read opens the cache file of coder if its key is key.
-func (c CodingsCache) read(coder string, key cacheKey) *cacheFile {
-	f, err := os.Open(c.path(coder))
-	if err != nil {
 		return nil
 	}
+	// The codings picked are most often a run of the file (one source's,
+	// or all): put each in its place at once.
+	cs := make([]Coding, n)
+	err := decode(func(idx int64, c *Coding) bool {
+		i := idx - lo
+		if i < 0 || i >= int64(n) || cs[i].ID != "" {
+			return false
+		}
+		cs[i] = *c
+		return true
+	})
+	if err == nil || !errors.Is(err, errNotInPlace) {
+		if err != nil {
+			return nil, err
+		}
+		return cs, nil
+	}
+	// Otherwise, sort them by their index.
+	at := make([]int64, 0, n)
+	k := 0
+	if err := decode(func(idx int64, c *Coding) bool {
+		cs[k] = *c
+		at = append(at, idx)
+		k++
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(at[a], at[b]) })
+	sorted := make([]Coding, n)
+	for i, j := range order {
+		sorted[i] = cs[j]
+	}
+	return sorted, nil
+}
+
+var errNotInPlace = errors.New("not a run of the file")
+
+// ---- the file ----
+//
+// A cache file is the magic, the blocks, the index, the summary and a
+// trailer. Integers are varints unless said; a string is its length and
+// bytes.
+//
+//	summary: version, key (size, mtime, CRC), codings, orphans, the codes
+//	         (string, number of codings)
+//	index:   the string table (sources, origins, segments); the groups,
+//	         each a source (string index) and its blocks, each a code
+//	         (index), number of codings, length and CRC-32C (4 bytes)
+//	trailer: length of the index and of the summary (8 bytes each), their
+//	         CRC-32Cs (4 bytes each), "thcodes2"
+//
+// A record is its index in the jsonl file (as a zig-zag delta from the
+// previous record's plus one), flags, the id, the start (a zig-zag delta from
+// the previous record's), the length, the quote, the prefix and suffix when
+// present, the origin (a string index), the segment when present (a string
+// index), the time unless it is the previous record's (seconds, and
+// nanoseconds when not 0) and the memo when present.
+
+// Record flags.
+const (
+	rOrphan = 1 << iota
+	rPrefix
+	rSuffix
+	rSegment
+	rMemo
+	rSameTime
+	rNanos
+)
+
+// cacheWriter encodes codings, given in file order, into a cache file.
+type cacheWriter struct {
+	w       *bufio.Writer
+	off     int64 // bytes written
+	sum     CoderSummary
+	codeIdx map[string]int
+	codes   []string
+	strIdx  map[string]int
+	strs    []string
+	index   []byte // the groups, encoded
+	ngroups int
+	nblocks int
+	// The group being filled: its source and a buffer per code.
+	source  string
+	open    bool
+	bufs    map[int]*blockBuf
+	lossy   bool // a string was not valid UTF-8
+	scratch []byte
+}
+
+type blockBuf struct {
+	data      []byte
+	n         int
+	lastIdx   int64
+	lastStart int
+	lastTime  time.Time
+}
+
+func newCacheWriter(w io.Writer) (*cacheWriter, error) {
+	cw := &cacheWriter{w: bufio.NewWriterSize(w, 1<<20), codeIdx: map[string]int{}, strIdx: map[string]int{},
+		bufs: map[int]*blockBuf{}, sum: CoderSummary{Codes: map[string]int{}}}
+	if _, err := cw.w.WriteString(cacheMagic); err != nil {
+		return nil, err
+	}
+	cw.off = int64(len(cacheMagic))
+	return cw, nil
+}
+
+func (cw *cacheWriter) str(s string) int {
+	if i, ok := cw.strIdx[s]; ok {
+		return i
+	}
+	s = strings.Clone(s) // s may point into a buffer that is reused
+	cw.strIdx[s] = len(cw.strs)
+	cw.strs = append(cw.strs, s)
+	return len(cw.strs) - 1
+}
+
+// add encodes the coding at index idx of the file, whose id is id.
+func (cw *cacheWriter) add(c *Coding, idx int64, id string) error {
+	if !cw.open || c.Source != cw.source {
+		if err := cw.flush(); err != nil {
+			return err
+		}
+		cw.source, cw.open = strings.Clone(c.Source), true
+	}
+	ci, ok := cw.codeIdx[c.Code]
+	if !ok {
+		ci = len(cw.codes)
+		code := strings.Clone(c.Code)
+		cw.codeIdx[code] = ci
+		cw.codes = append(cw.codes, code)
+	}
+	b := cw.bufs[ci]
+	if b == nil {
+		b = &blockBuf{lastIdx: -1}
+		cw.bufs[ci] = b
+	}
+	cw.sum.Codings++
+	cw.sum.Codes[cw.codes[ci]]++
+	if c.Orphan {
+		cw.sum.Orphans++
+	}
+	d := b.data
+	d = binary.AppendVarint(d, idx-b.lastIdx-1)
+	var fl byte
+	if c.Orphan {
+		fl |= rOrphan
+	}
+	if c.Prefix != "" {
+		fl |= rPrefix
+	}
+	if c.Suffix != "" {
+		fl |= rSuffix
+	}
+	if c.Segment != "" {
+		fl |= rSegment
+	}
+	if c.Memo != "" {
+		fl |= rMemo
+	}
+	t := c.Time.UTC()
+	if b.n > 0 && t.Equal(b.lastTime) {
+		fl |= rSameTime
+	} else if t.Nanosecond() != 0 {
+		fl |= rNanos
+	}
+	d = append(d, fl)
+	d = appendCacheString(d, id)
+	d = binary.AppendVarint(d, int64(c.Start-b.lastStart))
+	d = binary.AppendUvarint(d, uint64(c.End-c.Start))
+	d = appendCacheString(d, c.Quote)
+	if fl&rPrefix != 0 {
+		d = appendCacheString(d, c.Prefix)
+	}
+	if fl&rSuffix != 0 {
+		d = appendCacheString(d, c.Suffix)
+	}
+	d = binary.AppendUvarint(d, uint64(cw.str(c.Origin)))
+	if fl&rSegment != 0 {
+		d = binary.AppendUvarint(d, uint64(cw.str(c.Segment)))
+	}
+	if fl&rSameTime == 0 {
+		d = binary.AppendVarint(d, t.Unix())
+		if fl&rNanos != 0 {
+			d = binary.AppendUvarint(d, uint64(t.Nanosecond()))
+		}
+	}
+	if fl&rMemo != 0 {
+		d = appendCacheString(d, c.Memo)
+	}
+	b.data, b.n, b.lastIdx, b.lastStart, b.lastTime = d, b.n+1, idx, c.Start, t
+	return nil
+}
+
+// flush writes the blocks of the group being filled.
+func (cw *cacheWriter) flush() error {
+	if !cw.open {
+		return nil
+	}
+	cw.open = false
+	used := make([]int, 0, len(cw.bufs))
+	for ci, b := range cw.bufs {
+		if b.n > 0 {
+			used = append(used, ci)
+		}
+	}
+	slices.Sort(used)
+	cw.ngroups++
+	cw.nblocks += len(used)
+	cw.index = binary.AppendUvarint(cw.index, uint64(cw.str(cw.source)))
+	cw.index = binary.AppendUvarint(cw.index, uint64(len(used)))
+	for _, ci := range used {
+		b := cw.bufs[ci]
+		cw.index = binary.AppendUvarint(cw.index, uint64(ci))
+		cw.index = binary.AppendUvarint(cw.index, uint64(b.n))
+		cw.index = binary.AppendUvarint(cw.index, uint64(len(b.data)))
+		cw.index = binary.LittleEndian.AppendUint32(cw.index, crc32.Checksum(b.data, castagnol))
+		if _, err := cw.w.Write(b.data); err != nil {
+			return err
+		}
+		cw.off += int64(len(b.data))
+		b.data, b.n, b.lastIdx, b.lastStart = b.data[:0], 0, -1, 0
+	}
+	return nil
+}
+
+// finish writes the index, the summary and the trailer.
+func (cw *cacheWriter) finish(key cacheKey) error {
+	if err := cw.flush(); err != nil {
+		return err
+	}
+	var ix []byte
+	ix = binary.AppendUvarint(ix, uint64(len(cw.strs)))
+	for _, s := range cw.strs {
+		ix = appendCacheString(ix, s)
+	}
+	ix = binary.AppendUvarint(ix, uint64(cw.ngroups))
+	ix = binary.AppendUvarint(ix, uint64(cw.nblocks))
+	ix = append(ix, cw.index...)
+	var sm []byte
+	sm = binary.AppendUvarint(sm, cacheVersion)
+	sm = binary.AppendVarint(sm, key.Size)
+	sm = binary.AppendVarint(sm, key.MTime)
+	sm = binary.AppendUvarint(sm, key.CRC)
+	sm = binary.AppendUvarint(sm, uint64(cw.sum.Codings))
+	sm = binary.AppendUvarint(sm, uint64(cw.sum.Orphans))
+	sm = binary.AppendUvarint(sm, uint64(len(cw.codes)))
+	for _, c := range cw.codes {
+		sm = appendCacheString(sm, c)
+		sm = binary.AppendUvarint(sm, uint64(cw.sum.Codes[c]))
+	}
+	tr := binary.LittleEndian.AppendUint64(nil, uint64(len(ix)))
+	tr = binary.LittleEndian.AppendUint64(tr, uint64(len(sm)))
+	tr = binary.LittleEndian.AppendUint32(tr, crc32.Checksum(ix, castagnol))
+	tr = binary.LittleEndian.AppendUint32(tr, crc32.Checksum(sm, castagnol))
+	tr = append(tr, trailerMagic...)
+	for _, part := range [][]byte{ix, sm, tr} {
+		if _, err := cw.w.Write(part); err != nil {
+			return err
+		}
+	}
+	return cw.w.Flush()
+}
+
+// readCache reads the summary and index of an open cache file and checks
+// them against key; the file stays open in the result.
+func readCache(f *os.File, key cacheKey) (*cacheState, error) {
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return nil
-	}
-	cf, err := parseCacheHeader(f, fi.Size(), key)
-	if err != nil {
-		f.Close()
-		return nil
-	}
-	cf.f = f
-	return cf
-}
-
-// The cache file: magic, version, key, counts, the table of code blocks,
-// then the blocks. Integers are varints; a string is its length and bytes.
-// A record is its index in the jsonl file, then the coding's fields.
-
-func encodeCache(key cacheKey, cs []Coding) []byte {
-	byCode := map[string][]int{}
-	orphans := 0
-	for i := range cs {
-		byCode[cs[i].Code] = append(byCode[cs[i].Code], i)
-		if cs[i].Orphan {
-			orphans++
-		}
-	}
-	codes := make([]string, 0, len(byCode))
-	for code := range byCode {
-		codes = append(codes, code)
-	}
-	slices.Sort(codes)
-	var body []byte
-	type entry struct {
-		code        string
-		n           int
-		off, length int
-	}
-	table := make([]entry, 0, len(codes))
-	for _, code := range codes {
-		off := len(body)
-		for _, i := range byCode[code] {
-			body = binary.AppendUvarint(body, uint64(i))
-			body = appendCacheCoding(body, &cs[i])
-		}
-		table = append(table, entry{code, len(byCode[code]), off, len(body) - off})
-	}
-	var h []byte
-	h = append(h, cacheMagic...)
-	h = binary.AppendUvarint(h, cacheVersion)
-	h = binary.AppendVarint(h, key.Size)
-	h = binary.AppendVarint(h, key.MTime)
-	h = binary.AppendUvarint(h, key.CRC)
-	h = binary.AppendUvarint(h, uint64(len(cs)))
-	h = binary.AppendUvarint(h, uint64(orphans))
-	h = binary.AppendUvarint(h, uint64(len(table)))
-	for _, e := range table {
-		h = appendCacheString(h, e.code)
-		h = binary.AppendUvarint(h, uint64(e.n))
-		h = binary.AppendUvarint(h, uint64(e.off))
-		h = binary.AppendUvarint(h, uint64(e.length))
-	}
-	// The header's length goes first, as a fixed 8 bytes after the magic.
-	out := make([]byte, 0, len(h)+8+len(body))
-	out = append(out, h[:len(cacheMagic)]...)
-	out = binary.LittleEndian.AppendUint64(out, uint64(len(h)-len(cacheMagic)))
-	out = append(out, h[len(cacheMagic):]...)
-	return append(out, body...)
-}
-
-// parseCacheHeader reads the header of a cache file of size bytes and
-// checks it against key.
-func parseCacheHeader(r io.ReaderAt, size int64, key cacheKey) (*cacheFile, error) {
-	fixed := make([]byte, len(cacheMagic)+8)
-	if _, err := r.ReadAt(fixed, 0); err != nil {
 		return nil, err
 	}
-	if string(fixed[:len(cacheMagic)]) != cacheMagic {
+	size := fi.Size()
+	if size < int64(len(cacheMagic))+trailerSize {
 		return nil, errors.New("not a codings cache")
 	}
-	hlen := binary.LittleEndian.Uint64(fixed[len(cacheMagic):])
-	base := int64(len(fixed)) + int64(hlen)
-	if hlen > 1<<30 || base > size {
-		return nil, errors.New("damaged header")
-	}
-	hdr := make([]byte, hlen)
-	if _, err := r.ReadAt(hdr, int64(len(fixed))); err != nil {
+	var tr [trailerSize]byte
+	if _, err := f.ReadAt(tr[:], size-trailerSize); err != nil {
 		return nil, err
 	}
-	d := cacheReader{data: hdr}
+	if string(tr[24:]) != trailerMagic {
+		return nil, errors.New("not a codings cache")
+	}
+	ilen, slen := binary.LittleEndian.Uint64(tr[0:]), binary.LittleEndian.Uint64(tr[8:])
+	body := size - trailerSize - int64(len(cacheMagic))
+	if ilen > uint64(body) || slen > uint64(body)-ilen {
+		return nil, errors.New("damaged cache")
+	}
+	sm := make([]byte, slen)
+	if _, err := f.ReadAt(sm, size-trailerSize-int64(slen)); err != nil {
+		return nil, err
+	}
+	if crc32.Checksum(sm, castagnol) != binary.LittleEndian.Uint32(tr[20:]) {
+		return nil, errors.New("damaged cache")
+	}
+	d := cacheReader{data: sm}
 	if d.uvarint() != cacheVersion {
 		return nil, errors.New("other version")
 	}
-	got := cacheKey{Size: d.varint(), MTime: d.varint(), CRC: d.uvarint()}
-	if d.bad || got != key {
+	if got := (cacheKey{Size: d.varint(), MTime: d.varint(), CRC: d.uvarint()}); d.bad || got != key {
 		return nil, errors.New("stale")
 	}
-	cf := &cacheFile{base: base, sum: CoderSummary{Codes: map[string]int{}}}
-	cf.sum.Codings = int(d.uvarint())
-	cf.sum.Orphans = int(d.uvarint())
-	nb := d.uvarint()
-	if nb > uint64(len(hdr)) {
-		return nil, errors.New("damaged header")
+	end := size - trailerSize - int64(slen) - int64(ilen)
+	cc := &cacheState{f: f, sum: CoderSummary{Codes: map[string]int{}}, ixLen: int(ilen), ixEnd: end,
+		ixCRC: binary.LittleEndian.Uint32(tr[16:])}
+	cc.sum.Codings = int(d.uvarint())
+	cc.sum.Orphans = int(d.uvarint())
+	ncodes := d.uvarint()
+	if ncodes > uint64(len(sm)) {
+		return nil, errors.New("damaged cache")
 	}
+	for range ncodes {
+		code := string(d.bytes())
+		n := int(d.uvarint())
+		cc.codes = append(cc.codes, code)
+		cc.sum.Codes[code] = n
+	}
+	if d.bad || d.i != len(d.data) {
+		return nil, errors.New("damaged cache")
+	}
+	return cc, nil
+}
+
+// index parses the index, once.
+func (cc *cacheState) index() error {
+	if cc.ixDone || cc.f == nil {
+		return cc.ixErr
+	}
+	cc.ixDone = true
+	damaged := func() error {
+		cc.groups, cc.blocks, cc.bySource = nil, nil, nil
+		cc.ixErr = fmt.Errorf("%w %s", errDamaged, cc.f.Name())
+		return cc.ixErr
+	}
+	ix := make([]byte, cc.ixLen)
+	if _, err := cc.f.ReadAt(ix, cc.ixEnd); err != nil || crc32.Checksum(ix, castagnol) != cc.ixCRC {
+		return damaged()
+	}
+	d := cacheReader{data: ix}
+	nstr := d.uvarint()
+	if nstr > uint64(len(ix)) {
+		return damaged()
+	}
+	cc.strs = make([]string, nstr)
+	for i := range cc.strs {
+		cc.strs[i] = string(d.bytes())
+	}
+	ngroups, nblocks := d.uvarint(), d.uvarint()
+	if ngroups > uint64(len(ix)) || nblocks > uint64(len(ix)) {
+		return damaged()
+	}
+	cc.groups = make([]cacheGroup, 0, ngroups)
+	cc.blocks = make([]cacheBlock, 0, nblocks)
+	cc.bySource = make(map[string][]int, ngroups)
+	off := int64(len(cacheMagic))
 	total := 0
-	for i := uint64(0); i < nb; i++ {
-		b := cacheBlock{code: string(d.bytes()), n: int(d.uvarint()), off: int64(d.uvarint()), length: int64(d.uvarint())}
-		if b.n < 0 || b.off < 0 || b.length < 0 || base+b.off+b.length > size {
-			return nil, errors.New("damaged header")
+	for g := range int(ngroups) {
+		si, nb := d.uvarint(), d.uvarint()
+		if si >= nstr || nb > nblocks-uint64(len(cc.blocks)) {
+			return damaged()
 		}
-		cf.blocks = append(cf.blocks, b)
-		cf.sum.Codes[b.code] = b.n
-		total += b.n
+		cc.groups = append(cc.groups, cacheGroup{source: cc.strs[si], first: len(cc.blocks), count: int(nb)})
+		cc.bySource[cc.strs[si]] = append(cc.bySource[cc.strs[si]], g)
+		for range nb {
+			code, n, length := d.uvarint(), d.uvarint(), d.uvarint()
+			if d.i+4 > len(d.data) || code >= uint64(len(cc.codes)) || length > uint64(cc.ixEnd-off) || n > length {
+				return damaged()
+			}
+			b := cacheBlock{off: off, code: int32(code), n: int32(n), size: int32(length), group: int32(g),
+				crc: binary.LittleEndian.Uint32(d.data[d.i:])}
+			d.i += 4
+			off += int64(length)
+			total += int(n)
+			cc.blocks = append(cc.blocks, b)
+		}
 	}
-	if d.bad || total != cf.sum.Codings {
-		return nil, errors.New("damaged header")
+	if d.bad || d.i != len(d.data) || off != cc.ixEnd || total != cc.sum.Codings || len(cc.blocks) != int(nblocks) {
+		return damaged()
 	}
-	return cf, nil
+	return nil
+}
+
+// build writes the coder's cache from the file and returns it open. A file
+// with an error gives the error Store.Load gives.
+func (c CodingsCache) build(coder string, key cacheKey) (*os.File, error) {
+	in, err := os.Open(c.Store.path(coder))
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	out, final, err := c.createTemp(coder)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			out.Close()
+			if final != "" {
+				os.Remove(out.Name())
+			}
+		}
+	}()
+	cw, err := newCacheWriter(out)
+	if err != nil {
+		return nil, err
+	}
+	var ids idChecker
+	idx := int64(0)
+	err = scanCodings(in, c.Store.display(coder), coder, func(ch *codingsChunk) error {
+		for i := range ch.cs {
+			ids.add(ch.cs[i].ID, ch.lines[i])
+			if err := cw.add(&ch.cs[i], idx, ch.cs[i].ID); err != nil {
+				return err
+			}
+			idx++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ids.sameHashes() {
+		// Maybe an id used twice: Load says where (or that all is well).
+		if _, err := c.Store.Load(coder); err != nil {
+			return nil, err
+		}
+	}
+	if err := cw.finish(key); err != nil {
+		return nil, err
+	}
+	if final != "" {
+		// The file may have changed while it was read; then the key written
+		// is stale and the next run builds again.
+		if err := os.Rename(out.Name(), final); err != nil {
+			os.Remove(out.Name())
+		}
+	}
+	ok = true
+	return out, nil
+}
+
+// createTemp creates the file to build a coder's cache in: a temporary file
+// in the cache folder, to be renamed to final, or, when the folder cannot
+// be written, an unnamed temporary file elsewhere (final is "").
+func (c CodingsCache) createTemp(coder string) (f *os.File, final string, err error) {
+	if path := c.path(coder); path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			if f, err := os.CreateTemp(filepath.Dir(path), "."+coder+"-*.tmp"); err == nil {
+				f.Chmod(0o644)
+				return f, path, nil
+			}
+		}
+	}
+	f, err = os.CreateTemp("", "thematic-cache-*")
+	if err != nil {
+		return nil, "", err
+	}
+	os.Remove(f.Name())
+	return f, "", nil
+}
+
+// writeCache writes the coder's cache for codings just saved: cs[i] for i
+// in keep, in that order, with the ids given. A cache that cannot be written
+// is no error: it is built from the file when next needed.
+func (s Store) writeCache(coder string, cs []Coding, keep []int, ids []string) {
+	cc := CodingsCache{Store: s}
+	path := cc.path(coder)
+	if path == "" {
+		return
+	}
+	key, exists, err := keyOf(s.path(coder))
+	if err != nil || !exists {
+		return
+	}
+	out, final, err := cc.createTemp(coder)
+	if err != nil || final == "" {
+		if out != nil {
+			out.Close()
+		}
+		return
+	}
+	ok := false
+	defer func() {
+		out.Close()
+		if !ok {
+			os.Remove(out.Name())
+			os.Remove(path) // a stale cache would only be rebuilt
+		}
+	}()
+	cw, err := newCacheWriter(out)
+	if err != nil {
+		return
+	}
+	for k, i := range keep {
+		c := cs[i]
+		c.Coder = coder
+		if !validStrings(&c) {
+			return // the file has U+FFFD where c has bad bytes
+		}
+		if cw.add(&c, int64(k), ids[k]) != nil {
+			return
+		}
+	}
+	if cw.finish(key) != nil {
+		return
+	}
+	ok = os.Rename(out.Name(), final) == nil
+}
+
+// validStrings reports whether the strings of c are valid UTF-8, and so
+// read back from the file as they are.
+func validStrings(c *Coding) bool {
+	for _, s := range [...]string{c.ID, c.Source, c.Quote, c.Prefix, c.Suffix, c.Code, c.Origin, c.Segment, c.Memo} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 func appendCacheString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
-}
-
-func appendCacheCoding(b []byte, c *Coding) []byte {
-	for _, s := range [...]string{c.ID, c.Source, c.Quote, c.Prefix, c.Suffix, c.Code, c.Coder, c.Origin, c.Segment, c.Memo} {
-		b = appendCacheString(b, s)
-	}
-	b = binary.AppendVarint(b, int64(c.Start))
-	b = binary.AppendVarint(b, int64(c.End))
-	b = binary.AppendVarint(b, c.Time.Unix())
-	b = binary.AppendUvarint(b, uint64(c.Time.Nanosecond()))
-	o := byte(0)
-	if c.Orphan {
-		o = 1
-	}
-	return append(b, o)
 }
 
 // cacheReader decodes varints and strings; bad is set on running out of
@@ -460,7 +1148,7 @@ func (d *cacheReader) bytes() []byte {
 }
 
 // str returns a string sharing the block's memory, which is never written
-// again (one allocation for all the codings of a block).
+// again (one allocation for all the codings of a read).
 func (d *cacheReader) str() string {
 	b := d.bytes()
 	if len(b) == 0 {
@@ -469,17 +1157,155 @@ func (d *cacheReader) str() string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-func (d *cacheReader) coding(c *Coding) {
-	for _, p := range [...]*string{&c.ID, &c.Source, &c.Quote, &c.Prefix, &c.Suffix, &c.Code, &c.Coder, &c.Origin, &c.Segment, &c.Memo} {
-		*p = d.str()
+// recordReader decodes the records of one block.
+type recordReader struct {
+	cacheReader
+	strs                []string
+	coder, source, code string
+	lastIdx             int64
+	lastStart           int
+	lastTime            time.Time
+	started             bool
+}
+
+func (d *recordReader) tableStr(i uint64) string {
+	if i >= uint64(len(d.strs)) {
+		d.bad = true
+		return ""
 	}
-	c.Start = int(d.varint())
-	c.End = int(d.varint())
-	sec := d.varint()
-	nsec := d.uvarint()
-	if nsec >= 1e9 {
+	return d.strs[i]
+}
+
+// record decodes the next record into c and returns its index in the file
+// (-1 when the data runs out).
+func (d *recordReader) record(c *Coding) int64 {
+	if !d.started {
+		d.lastIdx, d.started = -1, true
+	}
+	idx := d.lastIdx + 1 + d.varint()
+	fl := byte(0)
+	if d.i < len(d.data) {
+		fl = d.data[d.i]
+		d.i++
+	} else {
 		d.bad = true
 	}
-	c.Time = time.Unix(sec, int64(nsec)).UTC()
-	c.Orphan = d.uvarint() == 1
+	c.ID = d.str()
+	c.Source, c.Code, c.Coder = d.source, d.code, d.coder
+	c.Start = d.lastStart + int(d.varint())
+	c.End = c.Start + int(d.uvarint())
+	c.Quote = d.str()
+	if fl&rPrefix != 0 {
+		c.Prefix = d.str()
+	}
+	if fl&rSuffix != 0 {
+		c.Suffix = d.str()
+	}
+	c.Origin = d.tableStr(d.uvarint())
+	if fl&rSegment != 0 {
+		c.Segment = d.tableStr(d.uvarint())
+	}
+	if fl&rSameTime != 0 {
+		c.Time = d.lastTime
+	} else {
+		sec, nsec := d.varint(), uint64(0)
+		if fl&rNanos != 0 {
+			if nsec = d.uvarint(); nsec >= 1e9 {
+				d.bad = true
+			}
+		}
+		c.Time = time.Unix(sec, int64(nsec)).UTC()
+	}
+	if fl&rMemo != 0 {
+		c.Memo = d.str()
+	}
+	c.Orphan = fl&rOrphan != 0
+	d.lastIdx, d.lastStart, d.lastTime = idx, c.Start, c.Time
+	if d.bad {
+		return -1
+	}
+	return idx
+}
+
+// ---- counting codes from the cache ----
+
+// CountCodeSources counts codings for every node of cb as CountCodes does,
+// from the number of codings of each code in each source (as
+// CachedCodings.Counts gives them, for one or several coders) rather than
+// from the codings themselves.
+func CountCodeSources(cb *codebook.Codebook, counts []CodeSourceCount, caseOf func(source string) string) CodebookCounts {
+	type tally struct {
+		codings        int
+		sources, cases map[int32]struct{}
+	}
+	add := func(t *tally, n int, src, kase int32) {
+		if t.sources == nil {
+			t.sources, t.cases = map[int32]struct{}{}, map[int32]struct{}{}
+		}
+		t.codings += n
+		t.sources[src] = struct{}{}
+		if kase >= 0 {
+			t.cases[kase] = struct{}{}
+		}
+	}
+	nodes := cb.Codes()
+	own := make(map[string]*tally, len(nodes))
+	total := make(map[string]*tally, len(nodes))
+	for _, n := range nodes {
+		own[n.ID], total[n.ID] = &tally{}, &tally{}
+	}
+	type place struct{ src, kase int32 }
+	places := map[string]place{}
+	caseNum := map[string]int32{}
+	res := CodebookCounts{Unknown: map[string]int{}}
+	for _, k := range counts {
+		if k.Codings == 0 {
+			continue
+		}
+		n := cb.Node(k.Code)
+		if n == nil {
+			res.Unknown[k.Code] += k.Codings
+			continue
+		}
+		pl, ok := places[k.Source]
+		if !ok {
+			pl = place{int32(len(places)), -1}
+			if caseOf != nil {
+				if c := caseOf(k.Source); c != "" {
+					num, ok := caseNum[c]
+					if !ok {
+						num = int32(len(caseNum))
+						caseNum[c] = num
+					}
+					pl.kase = num
+				}
+			}
+			places[k.Source] = pl
+		}
+		add(own[n.ID], k.Codings, pl.src, pl.kase)
+		for m := n; m != nil; m = m.Parent {
+			add(total[m.ID], k.Codings, pl.src, pl.kase)
+		}
+	}
+	count := func(t *tally) CodeCount {
+		return CodeCount{Codings: t.codings, Sources: len(t.sources), Cases: len(t.cases)}
+	}
+	res.Own = make(map[string]CodeCount, len(nodes))
+	res.Total = make(map[string]CodeCount, len(nodes))
+	for _, n := range nodes {
+		res.Own[n.ID], res.Total[n.ID] = count(own[n.ID]), count(total[n.ID])
+	}
+	return res
+}
+
+// sameHashes reports whether two of the ids added share a hash (an id used
+// twice, or, rarely, two ids with one hash).
+func (c *idChecker) sameHashes() bool {
+	slices.SortFunc(c.keys, func(a, b idKey) int { return cmp.Compare(a.h, b.h) })
+	for k := 1; k < len(c.keys); k++ {
+		if c.keys[k].h == c.keys[k-1].h {
+			return true
+		}
+	}
+	return false
 }

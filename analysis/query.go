@@ -1,13 +1,20 @@
 package analysis
 
 import (
+	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/thematic-qda/thematic/codebook"
 	"github.com/thematic-qda/thematic/corpus"
+	"github.com/thematic-qda/thematic/internal/errs"
 )
 
 // CodeSet is a set of code ids.
@@ -62,26 +69,37 @@ type CodingFilter struct {
 // the attributes of cases; when f has Cases or Attrs, a coding whose source
 // is not in srcs is left out, since where it belongs is unknown.
 func (f *CodingFilter) Select(cs []Coding, srcs map[string]*corpus.Source, cases corpus.Cases) []Coding {
-	placeOK := map[string]bool{} // source id -> passes the source, case and attribute tests
+	keep := f.Matcher(srcs, cases)
 	var out []Coding
 	for i := range cs {
-		c := &cs[i]
+		if keep(&cs[i]) {
+			out = append(out, cs[i])
+		}
+	}
+	return out
+}
+
+// Matcher returns the test Select applies to each coding, for callers that
+// stream codings rather than hold them (see EachCoding). The test remembers
+// each source's verdict, so it is meant for one pass over the codings.
+func (f *CodingFilter) Matcher(srcs map[string]*corpus.Source, cases corpus.Cases) func(c *Coding) bool {
+	placeOK := map[string]bool{} // source id -> passes the source, case and attribute tests
+	return func(c *Coding) bool {
 		if f.Codes != nil && !f.Codes[c.Code] {
-			continue
+			return false
 		}
 		if len(f.Coders) > 0 && !slices.Contains(f.Coders, c.Coder) {
-			continue
+			return false
 		}
 		ok, seen := placeOK[c.Source]
 		if !seen {
 			ok = f.keepSource(c.Source, srcs[c.Source], cases)
-			placeOK[c.Source] = ok
+			// A copy of the id: a streamed coding's strings may share
+			// memory with a whole piece of its file.
+			placeOK[strings.Clone(c.Source)] = ok
 		}
-		if ok {
-			out = append(out, *c)
-		}
+		return ok
 	}
-	return out
 }
 
 // keepSource applies the source, case and attribute tests to one source.
@@ -444,4 +462,91 @@ func querySegments(source string, ops [][]*Coding, not []*Coding, units []queryU
 	}
 	queryAttach(hits, ops)
 	return hits
+}
+
+// eachCodingPiece is how much of a codings file EachCoding reads at a time
+// (a variable so that tests can make files of many pieces).
+var eachCodingPiece = 8 << 20
+
+// EachCoding calls fn with each of the coder's codings in s, in file order,
+// reading the file a piece of a few megabytes at a time: a command that goes
+// once through the codings of a large project (an export) need not hold
+// them all. A missing file has no codings.
+//
+// fn must not keep c, and the strings of c share memory with the whole
+// piece of the file they were read from: copy (strings.Clone) what is kept,
+// or the pieces stay in memory. An error from fn stops the scan and is
+// returned. A file that Store.Load rejects is rejected with the error Load
+// gives, though fn may by then have seen the codings before the faulty line.
+func EachCoding(s Store, coder string, fn func(c *Coding) error) error {
+	if err := ValidCoderName(coder); err != nil {
+		return err
+	}
+	f, err := os.Open(s.path(coder))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// loadError is the error Load gives; a piece parsed alone would
+	// misnumber lines and miss ids repeated in other pieces.
+	loadError := func(fallback error) error {
+		if _, err := s.Load(coder); err != nil {
+			return err
+		}
+		return fallback
+	}
+	seed := maphash.MakeSeed()
+	ids := map[uint64]struct{}{} // hashes of the ids seen in earlier pieces
+	var rest []byte
+	for parsed := 0; ; {
+		buf := make([]byte, len(rest), max(eachCodingPiece, 2*len(rest)))
+		copy(buf, rest)
+		n, err := io.ReadFull(f, buf[len(rest):cap(buf)])
+		buf = buf[:len(rest)+n]
+		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		if err != nil && !eof {
+			return err
+		}
+		end := len(buf)
+		if !eof {
+			if end = bytes.LastIndexByte(buf, '\n') + 1; end == 0 {
+				rest = buf // a line longer than the piece: read more of it
+				continue
+			}
+		}
+		piece := buf[:end]
+		rest = buf[end:]
+		if parsed > 0 && bytes.HasPrefix(piece, []byte("\xef\xbb\xbf")) {
+			// Only the file's start may hold a byte order mark.
+			return loadError(errs.New(s.display(coder), 0, 0, "byte order mark inside the file"))
+		}
+		cs, err := parseCodings(piece, s.display(coder), coder)
+		if err != nil {
+			return loadError(err)
+		}
+		parsed += len(piece)
+		// Ids must be unique across the file; parseCodings checked them
+		// within the piece.
+		for i := range cs {
+			h := maphash.String(seed, cs[i].ID)
+			if _, dup := ids[h]; dup {
+				// Two ids sharing a hash are no error: Load tells.
+				if err := loadError(nil); err != nil {
+					return err
+				}
+			}
+			ids[h] = struct{}{}
+		}
+		for i := range cs {
+			if err := fn(&cs[i]); err != nil {
+				return err
+			}
+		}
+		if eof {
+			return nil
+		}
+	}
 }

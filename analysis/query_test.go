@@ -3,9 +3,13 @@ package analysis
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/thematic-qda/thematic/codebook"
 	"github.com/thematic-qda/thematic/corpus"
@@ -412,5 +416,180 @@ func BenchmarkCodeQuery(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// eachCodingFile saves n codings of alice over a few sources, with memos
+// that need escaping, and returns the store.
+func eachCodingFile(t *testing.T, n int) Store {
+	t.Helper()
+	st := Store{Dir: t.TempDir()}
+	text := strings.Repeat("Ein Café, \"quoted\" und ✓ weiter.\n", 40)
+	var cs []Coding
+	for i := range n {
+		start := (i * 7) % 600
+		c, err := NewCoding(fmt.Sprintf("src%02d", i%5), text, start, start+5+i%30, fmt.Sprint("code", i%9), "alice", OriginManual, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			c.Memo = fmt.Sprintf("memo %d:\n\t\"tab\" \\ end", i)
+		}
+		cs = append(cs, c)
+	}
+	if err := st.Save("alice", cs); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// collectEach gathers what EachCoding gives, copied out of its memory.
+func collectEach(s Store, coder string) ([]Coding, error) {
+	var out []Coding
+	err := EachCoding(s, coder, func(c *Coding) error {
+		k := *c
+		for _, p := range []*string{&k.ID, &k.Source, &k.Quote, &k.Prefix, &k.Suffix, &k.Code, &k.Coder, &k.Origin, &k.Segment, &k.Memo} {
+			*p = strings.Clone(*p)
+		}
+		out = append(out, k)
+		return nil
+	})
+	return out, err
+}
+
+// withPiece makes EachCoding read pieces of n bytes during a test.
+func withPiece(t *testing.T, n int) {
+	old := eachCodingPiece
+	eachCodingPiece = n
+	t.Cleanup(func() { eachCodingPiece = old })
+}
+
+func TestEachCodingMatchesLoad(t *testing.T) {
+	st := eachCodingFile(t, 400)
+	want, err := st.Load("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, piece := range []int{64, 1000, 4096, 8 << 20} { // 64: every line longer than a piece
+		t.Run(fmt.Sprint(piece), func(t *testing.T) {
+			withPiece(t, piece)
+			got, err := collectEach(st, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d codings, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("coding %d:\n got %+v\nwant %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+	// No file, no codings; a bad name is an error.
+	if got, err := collectEach(st, "bob"); err != nil || len(got) != 0 {
+		t.Errorf("missing file: %d codings, %v", len(got), err)
+	}
+	if err := EachCoding(st, "Bob", func(*Coding) error { return nil }); err == nil {
+		t.Error("no error for an invalid coder name")
+	}
+}
+
+// A broken file gives the error Load gives, wherever the problem falls
+// among the pieces.
+func TestEachCodingErrorsAsLoad(t *testing.T) {
+	st := eachCodingFile(t, 60)
+	path := filepath.Join(st.Dir, "alice.jsonl")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(orig), "\n")
+	edit := func(f func(lines []string) []string) string {
+		return strings.Join(f(slices.Clone(lines)), "")
+	}
+	tests := []struct {
+		name string
+		file string
+	}{
+		{"broken line late", edit(func(l []string) []string { l[50] = l[50][:40] + "\n"; return l })},
+		{"id repeated in another piece", edit(func(l []string) []string {
+			return append(l, strings.Replace(l[0], `"start":`, `"memo":"again","start":`, 1))
+		})},
+		{"byte order mark inside", edit(func(l []string) []string { l[30] = "\xef\xbb\xbf" + l[30]; return l })},
+		{"wrong coder", edit(func(l []string) []string {
+			l[45] = strings.Replace(l[45], `"coder":"alice"`, `"coder":"bob"`, 1)
+			return l
+		})},
+		{"invalid UTF-8", edit(func(l []string) []string { l[20] = strings.Replace(l[20], "Café", "Caf\xe9", 1); return l })},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, want := st.Load("alice")
+			if want == nil {
+				t.Fatal("Load accepts the file")
+			}
+			for _, piece := range []int{700, 3000, 1 << 20} {
+				withPiece(t, piece)
+				_, err := collectEach(st, "alice")
+				if err == nil || err.Error() != want.Error() {
+					t.Errorf("piece %d: error %v, want %v", piece, err, want)
+				}
+			}
+		})
+	}
+	// A byte order mark at the start is allowed, as Load allows it.
+	if err := os.WriteFile(path, append([]byte("\xef\xbb\xbf"), orig...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withPiece(t, 700)
+	if got, err := collectEach(st, "alice"); err != nil || len(got) != 60 {
+		t.Errorf("with a BOM: %d codings, %v", len(got), err)
+	}
+}
+
+// fn's error stops the scan.
+func TestEachCodingStops(t *testing.T) {
+	st := eachCodingFile(t, 50)
+	withPiece(t, 500)
+	stop := fmt.Errorf("enough")
+	n := 0
+	err := EachCoding(st, "alice", func(*Coding) error {
+		if n++; n == 7 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 7 {
+		t.Errorf("after %d codings: %v", n, err)
+	}
+}
+
+// BenchmarkEachCoding streams 100,000 codings (about 37 MB of JSONL).
+func BenchmarkEachCoding(b *testing.B) {
+	st := Store{Dir: b.TempDir()}
+	text := strings.Repeat("Ein Café und ein Garten, sagte sie, und dann war es still. ", 200)
+	cs := make([]Coding, 0, 100000)
+	for i := range 100000 {
+		start := (i * 13) % 11000
+		c, err := NewCoding(fmt.Sprintf("src%03d", i%500), text, start, start+60, fmt.Sprint("code", i%200), "alice", "rule:x/1", time.Unix(1750000000, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	if err := st.Save("alice", cs); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		if err := EachCoding(st, "alice", func(*Coding) error { n++; return nil }); err != nil || n != len(cs) {
+			b.Fatal(n, err)
+		}
 	}
 }

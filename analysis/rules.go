@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/thematic-qda/thematic/corpus"
 )
@@ -130,7 +131,7 @@ type unitText struct {
 	seg      corpus.Segment
 	toks     []corpus.Token // tokens inside seg, positions as in the whole source
 	surfaces []string       // folded surface form of each token
-	text     []rune         // the whole source text
+	ti       *TextIndex     // of the whole source text
 	words    []word         // words inside seg as written, when phrase rules need them
 }
 
@@ -180,15 +181,14 @@ func (r *rule) eval(u *unitText, querySpans map[*rule][]corpus.Span) []group {
 	case ruleNear:
 		return r.evalNear(u)
 	case ruleRegex:
-		seg := u.text[u.seg.Start:u.seg.End]
-		s := string(seg)
+		s := u.ti.Slice(u.seg.Start, u.seg.End)
 		var out []group
 		for _, loc := range r.re.FindAllStringIndex(s, -1) {
 			if loc[0] == loc[1] {
 				continue
 			}
-			start := u.seg.Start + len([]rune(s[:loc[0]]))
-			end := start + len([]rune(s[loc[0]:loc[1]]))
+			start := u.seg.Start + utf8.RuneCountInString(s[:loc[0]])
+			end := start + utf8.RuneCountInString(s[loc[0]:loc[1]])
 			out = append(out, group{{Start: start, End: end}})
 		}
 		return out

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,10 @@ import (
 // syntax errors, the column.
 type Store struct {
 	Dir string // the codings folder
+	// Cache is the folder where Save keeps the codings cache; "" means the
+	// project's .thematic/codings when Dir is a project's codings folder
+	// (see CacheDir).
+	Cache string
 }
 
 // ValidCoderName reports whether name can be a coder, that is a file name
@@ -130,14 +135,19 @@ func (s Store) Load(coder string) ([]Coding, error) {
 	if err := ValidCoderName(coder); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(s.path(coder))
+	f, err := os.Open(s.path(coder))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return parseCodings(data, s.display(coder), coder)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return readCodings(f, fi.Size(), s.display(coder), coder)
 }
 
 // LoadAll loads every coder's codings, keyed by coder.
@@ -189,16 +199,30 @@ func (s Store) Save(coder string, cs []Coding) error {
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return err
 	}
-	return fsx.WriteWith(s.path(coder), 0o644, func(w io.Writer) error {
-		return writeCodings(w, cs)
+	keep := canonicalOrder(cs)
+	ids := uniqueIDs(cs, keep)
+	err := fsx.WriteWith(s.path(coder), 0o644, func(w io.Writer) error {
+		return writeOrdered(w, cs, keep, ids)
 	})
+	if err != nil {
+		return err
+	}
+	// The codings are at hand: write the cache that listings read now
+	// rather than rebuild it from the file later.
+	s.writeCache(coder, cs, keep, ids)
+	return nil
 }
 
 // writeCodings writes cs in canonical form: sorted, de-duplicated, with
 // unique ids.
 func writeCodings(w io.Writer, cs []Coding) error {
 	keep := canonicalOrder(cs)
-	ids := uniqueIDs(cs, keep)
+	return writeOrdered(w, cs, keep, uniqueIDs(cs, keep))
+}
+
+// writeOrdered writes cs[i] for i in keep, in that order, with the ids
+// given.
+func writeOrdered(w io.Writer, cs []Coding, keep []int, ids []string) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	for k, i := range keep {
 		buf := appendCoding(bw.AvailableBuffer(), &cs[i], ids[k])
@@ -597,120 +621,396 @@ func knownKey(s string) (string, uint16) {
 // maxOffset bounds start and end when reading, far above any real text.
 const maxOffset = 1 << 40
 
-// parseCodings parses a whole codings file. Large files are split at line
-// boundaries and parsed on all cores.
+// parseCodings parses a whole codings file held in memory.
 func parseCodings(data []byte, file, coder string) ([]Coding, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM some editors add
-	if len(data) == 0 {
+	return readCodings(bytes.NewReader(data), int64(len(data)), file, coder)
+}
+
+// readCodings reads a codings file of about size bytes from r. The codings
+// come out compact: their strings are copied out of the file into large
+// shared buffers, the short strings that repeat (source, code, origin,
+// segment) are stored once, and the file itself is never held whole, so
+// a loaded file takes about half the memory of its text.
+//
+// The room for the codings and their strings is allocated at once, from the
+// first piece's proportions, so that the garbage collector has nothing to do
+// while the file is read; a file whose later lines are longer than its first
+// ones only costs a few more allocations.
+func readCodings(r io.Reader, size int64, file, coder string) ([]Coding, error) {
+	var out []Coding
+	var ids idChecker
+	var a stringArena
+	var in interner
+	paused := false
+	defer func() {
+		if paused {
+			resumeGC()
+		}
+	}()
+	err := scanCodings(r, file, coder, func(ch *codingsChunk) error {
+		if out == nil {
+			est, strs := len(ch.cs), 0
+			for i := range ch.cs {
+				strs += ownedLen(&ch.cs[i])
+			}
+			if !ch.last && len(ch.data) > 0 {
+				scale := float64(size) / float64(len(ch.data)) * 1.08
+				est = int(float64(est)*scale) + 64
+				strs = int(float64(strs)*scale) + 4096
+			}
+			if est > 1<<16 {
+				pauseGC()
+				paused = true
+			}
+			out = make([]Coding, 0, est)
+			a.buf = make([]byte, 0, strs)
+			ids.grow(est)
+		}
+		for i := range ch.cs {
+			out = append(out, ch.cs[i])
+			c := &out[len(out)-1]
+			var prev *Coding
+			if len(out) > 1 {
+				prev = &out[len(out)-2]
+			}
+			// Sorted files repeat the previous coding's source, code and
+			// origin; other repeats are found by the interner.
+			for k, f := range [...]*string{&c.Source, &c.Code, &c.Origin, &c.Segment} {
+				if prev != nil {
+					if p := [...]*string{&prev.Source, &prev.Code, &prev.Origin, &prev.Segment}[k]; *f == *p {
+						*f = *p
+						continue
+					}
+				}
+				if v, ok := in.get(*f); ok {
+					*f = v
+				} else {
+					*f = a.put(*f)
+				}
+			}
+			c.ID = a.put(c.ID)
+			c.Quote = a.put(c.Quote)
+			c.Prefix = a.put(c.Prefix)
+			c.Suffix = a.put(c.Suffix)
+			c.Memo = a.put(c.Memo)
+			ids.add(c.ID, ch.lines[i])
+		}
+		return nil
+	})
+	if err == nil {
+		err = ids.err(file, func(j int) string { return out[j].ID })
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
 		return nil, nil
 	}
-	// The codings' strings point into the file's bytes, which are never
-	// written to again: one allocation for all of them.
-	text := unsafe.String(unsafe.SliceData(data), len(data))
+	return out[:len(out):len(out)], nil
+}
 
-	// Split at line ends into one chunk per core (for files over 1 MB).
-	const minChunk = 1 << 20
-	chunks := max(1, min(runtime.GOMAXPROCS(0), len(text)/minChunk))
-	type part struct {
-		text      string
-		firstLine int // 1-based line number of the chunk's first line
-		n         int // codings parsed
-		valid     bool
-		err       *errs.InputError
+// gcPause counts the loads that hold the collector off.
+var gcPause struct {
+	sync.Mutex
+	n   int
+	old int
+}
+
+// pauseGC holds the garbage collector off until resumeGC. A large load
+// allocates its room at once and then only fills it: a collection started
+// by that allocation would run while the codings are written, reading every
+// page of the still untouched room (on some systems a page fault costs
+// several microseconds) and marking each coding as it is written, which
+// more than doubled the time of a large load. Nothing else of size is
+// allocated meanwhile, and a memory limit (GOMEMLIMIT) still applies.
+func pauseGC() {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	if gcPause.n == 0 {
+		gcPause.old = debug.SetGCPercent(-1)
 	}
-	parts := make([]part, 0, chunks)
-	line := 1
-	for from := 0; from < len(text); {
-		to := len(text)
-		if len(parts) < chunks-1 {
-			to = from + (len(text)-from)/(chunks-len(parts))
-			if nl := strings.IndexByte(text[to:], '\n'); nl >= 0 {
-				to += nl + 1
-			} else {
-				to = len(text)
-			}
+	gcPause.n++
+}
+
+func resumeGC() {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	if gcPause.n--; gcPause.n == 0 {
+		debug.SetGCPercent(gcPause.old)
+	}
+}
+
+// ownedLen is the length of the strings of c that readCodings copies.
+func ownedLen(c *Coding) int {
+	return len(c.ID) + len(c.Quote) + len(c.Prefix) + len(c.Suffix) + len(c.Memo)
+}
+
+// stringArena copies strings into large buffers that are never written
+// again below their length.
+type stringArena struct{ buf []byte }
+
+func (a *stringArena) put(s string) string {
+	if s == "" {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < len(s) {
+		a.buf = make([]byte, 0, max(len(s), 4<<20))
+	}
+	at := len(a.buf)
+	a.buf = append(a.buf, s...)
+	return unsafe.String(unsafe.SliceData(a.buf[at:]), len(s))
+}
+
+// idChecker finds the first id used twice in a file read in order. It
+// notes a 64-bit hash of each id and sorts the hashes at the end, which is
+// several times cheaper than a map keyed by the ids (or their hashes); ids
+// whose hashes are equal are compared as strings.
+type idChecker struct {
+	seed  maphash.Seed
+	keys  []idKey
+	lines []int32 // line of each coding
+}
+
+type idKey struct {
+	h uint64
+	i int32 // index of the coding
+}
+
+// grow makes room for about n ids.
+func (c *idChecker) grow(n int) {
+	if c.keys == nil {
+		c.seed = maphash.MakeSeed()
+		c.keys = make([]idKey, 0, n)
+		c.lines = make([]int32, 0, n)
+	}
+}
+
+// add records the next coding's id and line.
+func (c *idChecker) add(id string, line int32) {
+	c.grow(1024)
+	c.keys = append(c.keys, idKey{maphash.String(c.seed, id), int32(len(c.lines))})
+	c.lines = append(c.lines, line)
+}
+
+// err returns the error for the first coding (in file order) whose id an
+// earlier coding has, or nil. idAt returns the id of a coding by its index.
+func (c *idChecker) err(file string, idAt func(int) string) error {
+	slices.SortFunc(c.keys, func(a, b idKey) int {
+		return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.i, b.i))
+	})
+	later, earlier := int32(-1), int32(-1)
+	for k := 0; k+1 < len(c.keys); {
+		if c.keys[k+1].h != c.keys[k].h {
+			k++
+			continue
 		}
-		p := part{text: text[from:to], firstLine: line}
-		line += strings.Count(p.text, "\n")
-		parts = append(parts, p)
-		from = to
+		end := k + 1
+		for end < len(c.keys) && c.keys[end].h == c.keys[k].h {
+			end++
+		}
+		// A run of equal hashes, in file order: the first of its codings
+		// whose id one before it has.
+		first := map[string]int32{}
+		for _, key := range c.keys[k:end] {
+			id := idAt(int(key.i))
+			if j, dup := first[id]; dup {
+				if later < 0 || key.i < later {
+					later, earlier = key.i, j
+				}
+				break
+			}
+			first[id] = key.i
+		}
+		k = end
 	}
-	// Each line holds at most one coding: allocate for all lines at once and
-	// let each chunk fill its own window.
-	out := make([]Coding, line)
-	lines := make([]int32, line)
+	if later < 0 {
+		return nil
+	}
+	return errs.New(file, int(c.lines[later]), 0,
+		"id %q is already used on line %d; if a merge kept two versions of one coding, delete one of the lines", idAt(int(later)), c.lines[earlier])
+}
+
+// codingsChunk is a piece of a codings file, whole lines, and what was
+// parsed from it.
+type codingsChunk struct {
+	data      []byte // the lines
+	firstLine int    // 1-based line number of the first
+	last      bool   // the file's last piece
+	cs        []Coding
+	lines     []int32 // line of each coding
+	err       error
+	done      chan struct{}
+}
+
+// scanChunk is the size of the pieces scanCodings reads and parses at a
+// time (a variable so that tests can make files of many pieces).
+var scanChunk = 1 << 20
+
+// scanCodings reads a codings file from r a piece at a time, parses the
+// pieces on every core and calls fn with each, in file order. The first
+// problem in the file (in file order) is returned, as an *errs.InputError;
+// ids are not checked here. fn must not keep the chunk: its slices are
+// reused, and the codings' strings point into it.
+func scanCodings(r io.Reader, file, coder string, fn func(*codingsChunk) error) error {
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan *codingsChunk, workers)
+	order := make(chan *codingsChunk, workers+1)
+	free := make(chan *codingsChunk, workers+3)
+	quit := make(chan struct{})
+	var readErr error
 	var wg sync.WaitGroup
-	for k := range parts {
-		p := &parts[k]
+	wg.Go(func() {
+		defer close(order)
+		defer close(jobs)
+		readErr = readChunks(r, free, quit, func(ch *codingsChunk) bool {
+			select {
+			case order <- ch:
+			case <-quit:
+				return false
+			}
+			select {
+			case jobs <- ch:
+				return true
+			case <-quit:
+				return false
+			}
+		})
+	})
+	for range workers {
 		wg.Go(func() {
-			// A chunk ends at a line end, which no multi-byte UTF-8
-			// sequence spans, so each chunk can be checked alone.
-			if p.valid = utf8.ValidString(p.text); p.valid {
-				first := p.firstLine - 1
-				p.n, p.err = parseChunk(p.text, p.firstLine, file, coder, out[first:], lines[first:])
+			p := lineParser{file: file, coder: coder}
+			for ch := range jobs {
+				ch.err = parsePiece(&p, ch)
+				close(ch.done)
 			}
 		})
 	}
+	var err error
+	for ch := range order {
+		<-ch.done
+		if err == nil {
+			if err = ch.err; err == nil {
+				err = fn(ch)
+			}
+			if err != nil {
+				close(quit)
+			}
+		}
+		select {
+		case free <- ch:
+		default:
+		}
+	}
 	wg.Wait()
-	n := 0
-	for _, p := range parts {
-		if !p.valid {
-			return nil, invalidUTF8(data, file)
-		}
-		if p.err != nil {
-			return nil, p.err
-		}
-		// Close the gaps blank lines left.
-		first := p.firstLine - 1
-		if first != n {
-			copy(out[n:], out[first:first+p.n])
-			copy(lines[n:], lines[first:first+p.n])
-		}
-		n += p.n
+	if err == nil {
+		err = readErr
 	}
-	clear(out[n:])
-	out, lines = out[:n:n], lines[:n]
-	if err := checkUniqueIDs(out, lines, file); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return err
 }
 
-// checkUniqueIDs reports the first id used twice, naming both lines. It
-// keys a map by a 64-bit hash of each id, which is several times cheaper
-// than keying it by the strings, and compares the strings on a hit.
-func checkUniqueIDs(cs []Coding, lines []int32, file string) error {
-	seed := maphash.MakeSeed()
-	seen := make(map[uint64]int32, len(cs)) // hash -> index into cs
-	for i := range cs {
-		h := maphash.String(seed, cs[i].ID)
-		j, hit := seen[h]
-		if !hit {
-			seen[h] = int32(i)
-			continue
+// readChunks cuts what r gives into chunks of whole lines and hands each to
+// send, until the end, an error, or send returns false.
+func readChunks(r io.Reader, free chan *codingsChunk, quit chan struct{}, send func(*codingsChunk) bool) error {
+	var carry []byte // the start of a line, read with the previous chunk
+	line, first := 1, true
+	for {
+		var ch *codingsChunk
+		select {
+		case ch = <-free:
+		case <-quit:
+			return nil
+		default:
+			ch = &codingsChunk{}
 		}
-		if cs[j].ID != cs[i].ID {
-			return checkUniqueIDsSlow(cs, lines, file) // two ids share a hash
+		buf := ch.data[:0]
+		if cap(buf) < max(scanChunk, 2*len(carry)) {
+			buf = make([]byte, 0, max(scanChunk, 2*len(carry)))
 		}
-		return errs.New(file, int(lines[i]), 0,
-			"id %q is already used on line %d; if a merge kept two versions of one coding, delete one of the lines", cs[i].ID, lines[j])
+		buf = append(buf, carry...)
+		eof := false
+		for {
+			n, err := io.ReadFull(r, buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				eof = true
+			} else if err != nil {
+				return err
+			}
+			if eof || bytes.LastIndexByte(buf, '\n') >= 0 {
+				break
+			}
+			buf = slices.Grow(buf, cap(buf)) // a line longer than a chunk
+		}
+		if first {
+			buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf")) // a BOM some editors add
+			first = false
+		}
+		end := len(buf)
+		if !eof {
+			end = bytes.LastIndexByte(buf, '\n') + 1
+		}
+		carry = append(carry[:0], buf[end:]...)
+		if end == 0 && eof {
+			return nil
+		}
+		ch.data, ch.firstLine, ch.last = buf[:end], line, eof
+		ch.err, ch.done = nil, make(chan struct{})
+		line += bytes.Count(ch.data, []byte("\n"))
+		if !send(ch) || eof {
+			return nil
+		}
 	}
+}
+
+// parsePiece parses a chunk's lines into ch.cs and ch.lines.
+func parsePiece(p *lineParser, ch *codingsChunk) error {
+	// A chunk ends at a line end, which no multi-byte UTF-8 sequence spans,
+	// so each chunk can be checked alone.
+	if !utf8.Valid(ch.data) {
+		return invalidUTF8(ch.data, ch.firstLine, p.file)
+	}
+	n := bytes.Count(ch.data, []byte("\n")) + 1
+	if cap(ch.cs) < n {
+		ch.cs = make([]Coding, n)
+		ch.lines = make([]int32, n)
+	}
+	ch.cs, ch.lines = ch.cs[:n], ch.lines[:n]
+	// The codings' strings point into the chunk's bytes, which are not
+	// written again while they are used.
+	text := unsafe.String(unsafe.SliceData(ch.data), len(ch.data))
+	k, err := parseChunk(text, ch.firstLine, p, ch.cs, ch.lines)
+	if err != nil {
+		return err
+	}
+	ch.cs, ch.lines = ch.cs[:k], ch.lines[:k]
 	return nil
 }
 
-func checkUniqueIDsSlow(cs []Coding, lines []int32, file string) error {
-	seen := make(map[string]int32, len(cs))
-	for i := range cs {
-		if first, dup := seen[cs[i].ID]; dup {
-			return errs.New(file, int(lines[i]), 0,
-				"id %q is already used on line %d; if a merge kept two versions of one coding, delete one of the lines", cs[i].ID, first)
-		}
-		seen[cs[i].ID] = lines[i]
+// interner shares equal short strings among codings.
+type interner map[string]string
+
+// maxInterned bounds an interner: past it, strings are copied instead.
+const maxInterned = 1 << 16
+
+func (in *interner) get(s string) (string, bool) {
+	if s == "" {
+		return "", true
 	}
-	return nil
+	if *in == nil {
+		*in = make(interner, 256)
+	}
+	if v, ok := (*in)[s]; ok {
+		return v, true
+	}
+	if len(*in) >= maxInterned {
+		return "", false
+	}
+	v := strings.Clone(s)
+	(*in)[v] = v
+	return v, true
 }
 
-func invalidUTF8(data []byte, file string) error {
+func invalidUTF8(data []byte, firstLine int, file string) error {
 	i := 0
 	for i < len(data) {
 		r, w := utf8.DecodeRune(data[i:])
@@ -720,15 +1020,15 @@ func invalidUTF8(data []byte, file string) error {
 		i += w
 	}
 	ls := bytes.LastIndexByte(data[:i], '\n') + 1
-	return errs.New(file, bytes.Count(data[:i], []byte("\n"))+1, utf8.RuneCount(data[ls:i])+1,
+	return errs.New(file, firstLine+bytes.Count(data[:i], []byte("\n")), utf8.RuneCount(data[ls:i])+1,
 		"not valid UTF-8 text; save the file as UTF-8")
 }
 
 // parseChunk parses the lines of text, the first of which is line first of
 // the file, into out and their line numbers into lines, and returns how many
 // codings it found. out and lines have room for every line.
-func parseChunk(text string, first int, file, coder string, out []Coding, lines []int32) (int, *errs.InputError) {
-	p := lineParser{file: file, coder: coder, line: first}
+func parseChunk(text string, first int, p *lineParser, out []Coding, lines []int32) (int, *errs.InputError) {
+	p.line = first
 	n := 0
 	for len(text) > 0 {
 		ln := text
@@ -737,6 +1037,7 @@ func parseChunk(text string, first int, file, coder string, out []Coding, lines 
 		} else {
 			text = ""
 		}
+		out[n] = Coding{}
 		blank, err := p.parseLine(ln, &out[n])
 		if err != nil {
 			return 0, err

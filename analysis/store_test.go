@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/thematic-qda/thematic/internal/errs"
 	"github.com/thematic-qda/thematic/internal/fsx"
@@ -464,6 +465,52 @@ func TestLoadLargeFile(t *testing.T) {
 	var ie *errs.InputError
 	if !errors.As(err, &ie) || ie.Line != brokenLine {
 		t.Errorf("err = %v, want one on line %d", err, brokenLine)
+	}
+}
+
+// Load reads a file a piece at a time; the room it makes from the first
+// piece's proportions must grow when later lines are longer, and the
+// codings must not keep the pieces' memory (the buffers are reused).
+func TestLoadManyPiecesOfGrowingLines(t *testing.T) {
+	defer func(n int) { scanChunk = n }(scanChunk)
+	scanChunk = 2 << 10
+	var sb strings.Builder
+	var want []Coding
+	for i := 0; i < 3000; i++ {
+		n := 3 + i/10 // quotes, and so lines, get longer
+		q := strings.Repeat("é", n)
+		c := Coding{ID: fmt.Sprintf("id%05d", i), Source: fmt.Sprintf("s%d", i/700), Start: i, End: i + n, Quote: q,
+			Code: fmt.Sprintf("c%d", i%7), Coder: "alice", Origin: OriginManual, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		if i%9 == 0 {
+			c.Memo = "tab\there"
+		}
+		want = append(want, c)
+		sb.Write(appendCoding(nil, &c, c.ID))
+		sb.WriteByte('\n')
+	}
+	s := newStore(t)
+	os.MkdirAll(s.Dir, 0o755)
+	os.WriteFile(filepath.Join(s.Dir, "alice.jsonl"), []byte(sb.String()), 0o644)
+	got, err := s.Load("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d codings differ from the %d written", len(got), len(want))
+	}
+	// Equal short strings are shared, not copied per coding.
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		if a.Source == b.Source && unsafe.StringData(a.Source) != unsafe.StringData(b.Source) {
+			t.Fatalf("codings %d and %d hold two copies of source %q", i-1, i, a.Source)
+		}
+	}
+	codes := map[string]*byte{}
+	for _, c := range got {
+		if p, ok := codes[c.Code]; ok && p != unsafe.StringData(c.Code) {
+			t.Fatalf("two copies of code %q", c.Code)
+		}
+		codes[c.Code] = unsafe.StringData(c.Code)
 	}
 }
 

@@ -85,8 +85,16 @@ func decodeUTF16(data []byte, e unicode.Endianness) string {
 // share (over 5%) of control characters other than whitespace.
 func looksBinary(s string) bool {
 	var runes, ctrl int
-	for _, r := range s {
+	for i := 0; i < len(s); {
 		runes++
+		r := rune(s[i])
+		if r < utf8.RuneSelf {
+			i++
+		} else {
+			var size int
+			r, size = utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
 		switch {
 		case r == 0:
 			return true

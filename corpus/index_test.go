@@ -7,9 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/thematic-qda/thematic/internal/errs"
@@ -51,9 +55,9 @@ func handSource(id, kind, caseID, text string, attrs map[string]string, inherit 
 	return s
 }
 
-// fakeTextHash is a stand-in for the readers' text hash, so that sources built
+// fakeTextHash is the text hash ingest gives a source, so that sources built
 // here look like ingested ones.
-func fakeTextHash(text string) string { return fmt.Sprintf("%x", len(text)) }
+func fakeTextHash(text string) string { return HashText(text) }
 
 type ixFixture struct {
 	id, kind, caseID, file string
@@ -100,7 +104,7 @@ func openSyncedIn(t testing.TB, dir string, cfg Config, sources []*Source) *Inde
 	return ix
 }
 
-// progressTotal records the total a Sync reported.
+// syncProgress records the progress a Sync reported (in sources).
 type syncProgress struct{ calls, last, total int }
 
 func (p *syncProgress) fn(done, total int) { p.calls++; p.last, p.total = done, total }
@@ -152,8 +156,8 @@ func TestSyncIncremental(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("first Sync: changed=%v err=%v", changed, err)
 	}
-	if want := countParagraphs(srcs...); p.total != want || p.last != want {
-		t.Fatalf("first Sync indexed %d of %d, want all %d countParagraphs", p.last, p.total, want)
+	if want := len(srcs); p.total != want || p.last != want {
+		t.Fatalf("first Sync indexed %d of %d, want all %d sources", p.last, p.total, want)
 	}
 	if hits := mustSearch(t, ix, SearchRequest{Query: "supervision"}); len(hits) != 2 {
 		t.Fatalf("supervision: %v", hitIDs(hits))
@@ -174,8 +178,8 @@ func TestSyncIncremental(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("third Sync: changed=%v err=%v", changed, err)
 	}
-	if p.total != 3 {
-		t.Errorf("third Sync indexed %d countParagraphs, want only the 3 of the changed diary", p.total)
+	if p.total != 1 {
+		t.Errorf("third Sync indexed %d sources, want only the changed diary", p.total)
 	}
 	cases := []struct {
 		q    string
@@ -208,7 +212,7 @@ func TestSyncIncremental(t *testing.T) {
 	moved := *srcs[3]
 	moved.Attrs = map[string]string{"site": "York"}
 	p = syncProgress{}
-	if changed, err := ix.Sync([]*Source{srcs[0], diary, &moved}, p.fn); err != nil || !changed || p.total != 2 {
+	if changed, err := ix.Sync([]*Source{srcs[0], diary, &moved}, p.fn); err != nil || !changed || p.total != 1 {
 		t.Fatalf("Sync after attribute change: changed=%v err=%v indexed %d", changed, err, p.total)
 	}
 	if got := hitIDs(mustSearch(t, ix, SearchRequest{Query: "résumé", Attrs: map[string]string{"site": "York"}})); len(got) != 2 {
@@ -238,7 +242,7 @@ func sameStrings(a, b []string) bool {
 func TestSyncSettingsChangeRebuilds(t *testing.T) {
 	dir := t.TempDir()
 	srcs := loadSearchFixtures(t)
-	all := countParagraphs(srcs...)
+	all := len(srcs)
 	steps := []struct {
 		cfg         Config
 		wantChanged bool
@@ -267,7 +271,7 @@ func TestSyncSettingsChangeRebuilds(t *testing.T) {
 			t.Errorf("step %d %+v: changed=%v, want %v", i, st.cfg, changed, st.wantChanged)
 		}
 		if changed && p.total != all {
-			t.Errorf("step %d: a settings change indexed %d countParagraphs, want all %d", i, p.total, all)
+			t.Errorf("step %d: a settings change indexed %d sources, want all %d", i, p.total, all)
 		}
 		if got := mustSearch(t, ix, SearchRequest{Query: "naive"}); len(got) != st.wantNaive {
 			t.Errorf("step %d %+v: naive found %v, want %d hits", i, st.cfg, hitIDs(got), st.wantNaive)
@@ -327,7 +331,7 @@ func TestCorruptManifestRebuilds(t *testing.T) {
 			t.Fatal(err)
 		}
 		var p syncProgress
-		if changed, err := ix.Sync(srcs, p.fn); err != nil || !changed || p.total != countParagraphs(srcs...) {
+		if changed, err := ix.Sync(srcs, p.fn); err != nil || !changed || p.total != len(srcs) {
 			t.Errorf("manifest %q: changed=%v err=%v indexed %d", garbage, changed, err, p.total)
 		}
 		ix.Close()
@@ -369,8 +373,8 @@ func TestInterruptedSyncIsDetected(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatalf("Sync after interruption: changed=%v err=%v", changed, err)
 	}
-	if want := countParagraphs(next...); p.total != want {
-		t.Errorf("Sync after interruption indexed %d countParagraphs, want a rebuild of %d", p.total, want)
+	if want := len(next); p.total != want {
+		t.Errorf("Sync after interruption indexed %d sources, want a rebuild of %d", p.total, want)
 	}
 	if got := mustSearch(t, ix, SearchRequest{Sources: []string{"int02"}}); len(got) != 0 {
 		t.Errorf("removed source still indexed: %v", hitIDs(got))
@@ -387,8 +391,8 @@ func TestRebuild(t *testing.T) {
 	if err := ix.Rebuild(srcs[:1], p.fn); err != nil {
 		t.Fatal(err)
 	}
-	if p.total != countParagraphs(srcs[0]) {
-		t.Errorf("Rebuild indexed %d, want %d", p.total, countParagraphs(srcs[0]))
+	if p.total != 1 {
+		t.Errorf("Rebuild indexed %d sources, want 1", p.total)
 	}
 	if got := mustSearch(t, ix, SearchRequest{}); len(got) != countParagraphs(srcs[0]) {
 		t.Errorf("after Rebuild the index holds %d countParagraphs, want %d", len(got), countParagraphs(srcs[0]))
@@ -576,6 +580,32 @@ func BenchmarkIndex(b *testing.B) {
 	b.ReportMetric(float64(disk)/1e6, "index-MB")
 }
 
+// BenchmarkSyncOneChanged updates a 10k-paragraph index for one changed
+// source, as ingesting a corrected transcript does.
+func BenchmarkSyncOneChanged(b *testing.B) {
+	srcs := benchParagraphSources(10000)
+	ix, err := OpenIndex(b.TempDir(), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	if _, err := ix.Sync(srcs, nil); err != nil {
+		b.Fatal(err)
+	}
+	variants := [2]*Source{srcs[7], nil}
+	edited := *srcs[7]
+	edited.Attrs = map[string]string{"site": "Elsewhere"}
+	variants[1] = &edited
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		srcs[7] = variants[(i+1)%2]
+		if changed, err := ix.Sync(srcs, nil); err != nil || !changed {
+			b.Fatalf("Sync: changed=%v err=%v", changed, err)
+		}
+	}
+}
+
 func treeSize(tb testing.TB, dir string) int64 {
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
@@ -591,4 +621,123 @@ func treeSize(tb testing.TB, dir string) int64 {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// TestDocumentMatchesMapping checks that the documents made directly have
+// the fields, options, values and analysis bleve's MapDocument gives for the
+// same paragraph under the index mapping, but for attributes, which skip
+// term vectors (nothing reads them).
+func TestDocumentMatchesMapping(t *testing.T) {
+	ix := openSynced(t, Config{FoldAccents: true}, nil)
+	dm, err := ix.docMaker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &segDoc{id: "s1#t2.p1", text: "Zoë’s café — don’t know, naïve garden.", source: "s1", segment: "t2.p1",
+		kind: KindInterview, caseID: "P01", speaker: "Ann", role: RoleParticipant, start: 40, end: 78,
+		attrs: map[string]string{"site": "Leeds", "wave": "2", "": "x", "a.b": "y", "empty": ""}}
+	fields := map[string]any{
+		fieldText: d.text, fieldSource: d.source, fieldSegment: d.segment, fieldKind: d.kind, fieldCase: d.caseID,
+		fieldSpeaker: d.speaker, fieldRole: d.role, fieldLoc: encodeLoc(d.start, d.end, d.text),
+		fieldOrder: orderKey(d.source, d.start), fieldAttr: map[string]any{"site": "Leeds", "wave": "2"},
+	}
+	want := document.NewDocument(d.id)
+	if err := ix.mapping().MapDocument(want, fields); err != nil {
+		t.Fatal(err)
+	}
+	describe := func(doc *document.Document) []string {
+		var out []string
+		doc.VisitFields(func(f index.Field) {
+			opts := f.Options()
+			if strings.HasPrefix(f.Name(), fieldAttr+".") {
+				opts &^= index.IncludeTermVectors
+			}
+			var terms []string
+			if opts.IsIndexed() {
+				f.Analyze()
+				for term, tf := range f.AnalyzedTokenFrequencies() {
+					terms = append(terms, fmt.Sprintf("%s x%d", term, tf.Frequency()))
+					if opts.IncludeTermVectors() {
+						for _, l := range tf.Locations {
+							terms = append(terms, fmt.Sprintf("%s@%d:%d-%d", term, l.Position, l.Start, l.End))
+						}
+					}
+				}
+				sort.Strings(terms)
+			}
+			out = append(out, fmt.Sprintf("%s opts=%d value=%q terms=%v", f.Name(), opts, f.Value(), terms))
+		})
+		sort.Strings(out)
+		return out
+	}
+	got, exp := describe(dm.document(d)), describe(want)
+	if strings.Join(got, "\n") != strings.Join(exp, "\n") {
+		t.Errorf("documents differ\ngot:\n  %s\nMapDocument:\n  %s", strings.Join(got, "\n  "), strings.Join(exp, "\n  "))
+	}
+}
+
+// TestBuildInGroups builds with small segments merged in several rounds
+// and checks that the index holds every paragraph in source, then position,
+// order: the order its tie-breaking relies on.
+func TestBuildInGroups(t *testing.T) {
+	defer func(b, f int) { buildBatch, mergeFanIn = b, f }(buildBatch, mergeFanIn)
+	buildBatch, mergeFanIn = 7, 3
+	srcs := benchParagraphSources(400)
+	ix := openSynced(t, Config{}, srcs)
+	if !ix.man.Ordered {
+		t.Fatal("a full build is not marked ordered")
+	}
+	all := mustSearch(t, ix, SearchRequest{})
+	if len(all) != 400 {
+		t.Fatalf("the index holds %d paragraphs, want 400", len(all))
+	}
+	// Documents in index order: a match-all query scores them all alike,
+	// and bleve keeps index order among equal scores.
+	res, err := ix.idx.Search(bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 400, 0, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev string
+	for i, h := range res.Hits {
+		src, seg, _ := strings.Cut(h.ID, "#")
+		var n int
+		fmt.Sscanf(seg, "t%d.p1", &n)
+		key := fmt.Sprintf("%s %06d", src, n)
+		if i > 0 && key <= prev {
+			t.Fatalf("document %d is %s after %s: not in source, position order", i, h.ID, prev)
+		}
+		prev = key
+	}
+	if got := mustSearch(t, ix, SearchRequest{Query: "burnout"}); len(got) == 0 {
+		t.Error("burnout: no hits after a build in groups")
+	}
+}
+
+// After an incremental update the index's order is no longer source then
+// position, and a Limit must still pick the ties by source and position.
+func TestSearchOrderAfterUpdate(t *testing.T) {
+	var srcs []*Source
+	for _, id := range []string{"s3", "s5", "s4"} {
+		srcs = append(srcs, handSource(id, KindNotes, "", strings.Repeat("alpha beta gamma\n\n", 30), nil, false))
+	}
+	ix := openSynced(t, Config{}, srcs)
+	// Added later, but first by id.
+	more := append(srcs, handSource("s1", KindNotes, "", strings.Repeat("alpha beta gamma\n\n", 30), nil, false),
+		handSource("s2", KindNotes, "", strings.Repeat("alpha beta gamma\n\n", 30), nil, false))
+	if _, err := ix.Sync(more, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ix.man.Ordered {
+		t.Fatal("an index with documents added is still marked ordered")
+	}
+	all := mustSearch(t, ix, SearchRequest{Query: "alpha"})
+	for _, limit := range []int{1, 5, 31, 100} {
+		hits := mustSearch(t, ix, SearchRequest{Query: "alpha", Limit: limit})
+		if fmt.Sprint(hitIDs(hits)) != fmt.Sprint(hitIDs(all[:limit])) {
+			t.Errorf("Limit %d: %v, want %v", limit, hitIDs(hits), hitIDs(all[:limit]))
+		}
+	}
+	if all[0].Source != "s1" {
+		t.Errorf("first tie is %s, want s1", all[0].Source)
+	}
 }

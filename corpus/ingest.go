@@ -4,17 +4,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/thematic-qda/thematic/internal/errs"
 	"github.com/thematic-qda/thematic/internal/fsx"
@@ -37,8 +40,15 @@ type IngestReport struct {
 	Added, Updated, Unchanged []string // source ids
 	Skipped                   []string // warnings: files passed over in folders
 	Cases                     int      // rows read from a cases.csv, if one was given
-	// Previous holds the text each updated source had before, so that
-	// codings on it can be re-anchored.
+	// Changed lists, sorted, the sources whose text changed (the updated
+	// ones whose text is new, and those of an interrupted ingest that this
+	// one completed): codings on them need re-anchoring.
+	Changed []string
+	// Previous is no longer filled: it held the old text of every changed
+	// source at once, which a large re-ingest cannot afford, and codings
+	// are re-anchored from their quotes, not from the old text.
+	//
+	// Deprecated: use Changed.
 	Previous map[string]string
 }
 
@@ -58,9 +68,16 @@ func ValidKind(k string) bool {
 // Ingest reads the files and folders at paths into the project. Folders are
 // walked recursively; unsupported files inside them are skipped with a
 // warning, while an unsupported file named directly is an error. A file named
-// cases.csv is taken as the case attributes table. Every file is read and
-// checked before anything is written, so a bad file leaves the project
-// untouched; each source is then written atomically. Callers hold the lock.
+// cases.csv is taken as the case attributes table. Callers hold the lock.
+//
+// Ingest is all or nothing, in bounded memory. First every file is read,
+// converted and checked, a few at a time on every core, and what changed is
+// written into a staging folder in .thematic/; a bad file stops it there,
+// the staging folder is removed and the project is untouched. Then the
+// staged files are moved into sources/ (each source's text, then its
+// sidecar), after a commit mark that lets the next ingest finish the moves
+// if this one is interrupted. So sources/ never holds a half-written file,
+// and memory holds only the files in flight, whatever their number.
 func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, error) {
 	if opts.Kind != "" && !ValidKind(opts.Kind) {
 		return nil, errs.New("", 0, 0, "unknown kind %q (use one of %s)", opts.Kind, strings.Join(Kinds, ", "))
@@ -68,7 +85,7 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 	if opts.Now.IsZero() {
 		opts.Now = time.Now().UTC()
 	}
-	rep := &IngestReport{Previous: map[string]string{}}
+	rep := &IngestReport{}
 	files, casesFile, err := collectFiles(paths, rep)
 	if err != nil {
 		return nil, err
@@ -77,11 +94,21 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 		return nil, errs.New("", 0, 0, "--id names one source, but %d files were given", len(files))
 	}
 	var cases Cases
+	var casesData []byte
 	if casesFile != "" {
 		if cases, err = ReadCases(casesFile); err != nil {
 			return nil, err
 		}
+		if casesData, err = os.ReadFile(casesFile); err != nil {
+			return nil, err
+		}
 		rep.Cases = len(cases)
+	}
+
+	// An earlier ingest interrupted while moving its files is completed
+	// first, so that what follows sees its sources.
+	if rep.Changed, err = p.recoverIngest(); err != nil {
+		return nil, err
 	}
 
 	known, err := ReadCases(p.Path(CasesFile))
@@ -92,135 +119,470 @@ func (p *Project) Ingest(paths []string, opts IngestOptions) (*IngestReport, err
 		known[id] = attrs
 	}
 
-	existing, err := p.Sources(false)
+	// What is known of the existing sources: their sidecars without the
+	// segments, mostly from the cache in .thematic/.
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]*Source{}
-	maxNumber := map[string]int{}
-	for _, s := range existing {
-		byID[s.ID] = s
-		if s.Number > maxNumber[s.Kind] {
-			maxNumber[s.Kind] = s.Number
-		}
+	in := &ingestRun{p: p, opts: opts, known: known, files: files, rep: rep,
+		byID: make(map[string]*SourceInfo, len(infos)), maxNumber: map[string]int{}, fromFile: map[string]string{}}
+	for i := range infos {
+		s := &infos[i]
+		in.byID[s.ID] = s
+		in.maxNumber[s.Kind] = max(in.maxNumber[s.Kind], s.Number)
 	}
 
-	// Read and check everything first, on every core; problems are then
-	// reported in file order, as reading one file after the other would.
-	read := readFiles(files, func(file string, data []byte) ([]*Source, error) {
-		docs, err := Read(file, data, opts.Read)
-		if err != nil {
-			return nil, err
-		}
-		rawSum := sha256.Sum256(data)
-		out := make([]*Source, 0, len(docs))
-		for _, doc := range docs {
-			src, err := p.newSource(file, doc, opts, known)
-			if err != nil {
-				return nil, err
-			}
-			src.RawSHA = hex.EncodeToString(rawSum[:])
-			out = append(out, src)
-		}
-		return out, nil
-	}, opts.Progress)
-	var pending []*Source
-	fromFile := map[string]string{} // new source id -> file, to catch two files with one id
-	for i, file := range files {
-		if read[i].err != nil {
-			return nil, read[i].err
-		}
-		for _, src := range read[i].srcs {
-			if other, dup := fromFile[src.ID]; dup {
-				return nil, errs.New(file, 0, 0, "source id %q is also made from %s; give one of them --id or rename it", src.ID, other)
-			}
-			fromFile[src.ID] = file
-			pending = append(pending, src)
-		}
-	}
-
-	var save []*Source
-	for _, src := range pending {
-		old := byID[src.ID]
-		switch {
-		case old == nil:
-			maxNumber[src.Kind]++
-			src.Number = maxNumber[src.Kind]
-			rep.Added = append(rep.Added, src.ID)
-		case old.OrigPath != src.OrigPath:
-			return nil, errs.New(src.OrigPath, 0, 0, "source id %q already holds %s; give this file another --id or rename it", src.ID, old.OrigPath)
-		case old.SHA == HashText(src.Text) && sameMeta(old, src):
-			rep.Unchanged = append(rep.Unchanged, src.ID)
-			continue
-		default:
-			src.Number = old.Number
-			if old.Kind != src.Kind {
-				maxNumber[src.Kind]++
-				src.Number = maxNumber[src.Kind]
-			}
-			src.PrevSHA = old.PrevSHA
-			if old.SHA != HashText(src.Text) {
-				src.PrevSHA = append(src.PrevSHA, old.SHA)
-				prev, err := p.Source(old.ID, true)
-				if err != nil {
-					return nil, err
-				}
-				rep.Previous[src.ID] = prev.Text
-			}
-			rep.Updated = append(rep.Updated, src.ID)
-		}
-		save = append(save, src)
-	}
-	// Each source is written atomically (text, then sidecar); the writes
-	// run side by side, as most of their time is spent waiting for fsync.
-	if err := parallel(len(save), saveWorkers, func(i int) error { return p.SaveSource(save[i]) }); err != nil {
+	st, err := p.newStaging()
+	if err != nil {
 		return nil, err
 	}
-	if casesFile != "" {
-		data, err := os.ReadFile(casesFile)
-		if err != nil {
-			return nil, err
+	defer func() {
+		// Until the commit mark is written, a failure leaves nothing
+		// behind; after it, the staging folder must stay for the next
+		// ingest to complete the moves.
+		if !st.marked {
+			st.discard()
 		}
-		if err := fsx.WriteFile(p.Path(CasesFile), data, 0o644); err != nil {
+	}()
+	if err := in.stageAll(st); err != nil {
+		return nil, err
+	}
+	if casesData != nil {
+		if err := st.stageCases(casesData); err != nil {
 			return nil, err
 		}
 	}
+	changed, err := st.commit(in.changed)
+	if err != nil {
+		return nil, err
+	}
+	rep.Changed = mergeSorted(rep.Changed, changed)
 	return rep, nil
 }
 
-// saveWorkers is the number of sources written at once: enough to overlap
-// the fsyncs of their files (measured: 1.6 ms a file alone, 0.4 ms with 16
-// at once on a virtual disk).
-const saveWorkers = 16
+// ingestRun is one ingest: what it knows before reading, and the
+// decisions taken file by file, in file order.
+type ingestRun struct {
+	p     *Project
+	opts  IngestOptions
+	known Cases
+	files []string
+	rep   *IngestReport
 
-// readResult is what reading one file gave.
-type readResult struct {
-	srcs []*Source
-	err  error
+	byID      map[string]*SourceInfo // existing sources
+	maxNumber map[string]int         // highest number per kind so far
+	fromFile  map[string]string      // source id -> file it is made from in this ingest
+	changed   []string               // ids whose text changed
 }
 
-// readFiles reads and converts files on every core and returns the result
-// of each, in the order of files. progress, if set, is told how many files
-// are done, one call at a time.
-func readFiles(files []string, convert func(file string, data []byte) ([]*Source, error), progress func(done, total int)) []readResult {
-	out := make([]readResult, len(files))
-	var mu sync.Mutex
-	done := 0
-	parallel(len(files), runtime.GOMAXPROCS(0), func(i int) error {
-		data, err := os.ReadFile(files[i])
-		if err == nil {
-			out[i].srcs, err = convert(files[i], data)
+// convertFile reads one file into its sources, with their hashes; it runs
+// on several files at once.
+func (in *ingestRun) convertFile(file string) ([]*Source, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := Read(file, data, in.opts.Read)
+	if err != nil {
+		return nil, err
+	}
+	rawSum := sha256.Sum256(data)
+	raw := hex.EncodeToString(rawSum[:])
+	out := make([]*Source, 0, len(docs))
+	for _, doc := range docs {
+		src, err := in.p.newSource(file, doc, in.opts, in.known)
+		if err != nil {
+			return nil, err
 		}
-		out[i].err = err
-		if progress != nil {
-			mu.Lock()
-			done++
-			progress(done, len(files))
-			mu.Unlock()
+		src.RawSHA = raw
+		if src.Text == string(data) {
+			src.SHA = raw // already normalised: the same bytes, the same hash
+		} else {
+			src.SHA = HashText(src.Text)
 		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// decide classifies a source read from file against the project, in file
+// order: new ones take the next number of their kind. It reports whether
+// the source must be written.
+func (in *ingestRun) decide(file string, src *Source) (bool, error) {
+	if other, dup := in.fromFile[src.ID]; dup {
+		return false, errs.New(file, 0, 0, "source id %q is also made from %s; give one of them --id or rename it", src.ID, other)
+	}
+	in.fromFile[src.ID] = file
+	old := in.byID[src.ID]
+	switch {
+	case old == nil:
+		in.maxNumber[src.Kind]++
+		src.Number = in.maxNumber[src.Kind]
+		in.rep.Added = append(in.rep.Added, src.ID)
+		return true, nil
+	case old.OrigPath != src.OrigPath:
+		return false, errs.New(src.OrigPath, 0, 0, "source id %q already holds %s; give this file another --id or rename it", src.ID, old.OrigPath)
+	case old.SHA == src.SHA && sameMeta(old, src):
+		in.rep.Unchanged = append(in.rep.Unchanged, src.ID)
+		return false, nil
+	}
+	src.Number = old.Number
+	if old.Kind != src.Kind {
+		in.maxNumber[src.Kind]++
+		src.Number = in.maxNumber[src.Kind]
+	}
+	src.PrevSHA = append([]string(nil), old.PrevSHA...)
+	if old.SHA != src.SHA {
+		src.PrevSHA = append(src.PrevSHA, old.SHA)
+		in.changed = append(in.changed, src.ID)
+	}
+	in.rep.Updated = append(in.rep.Updated, src.ID)
+	return true, nil
+}
+
+// Bounds on the work in flight while staging. At most ingestWindow files
+// are read or converted ahead of the one being decided, at most
+// stageQueue sources wait for a writer, and stageWriters write at once
+// (enough to overlap their fsyncs with the conversions). Memory is thus a
+// few dozen sources, whatever the number of files.
+const (
+	stageQueue   = 8
+	stageWriters = 8
+)
+
+func ingestWindow() int { return 2*runtime.GOMAXPROCS(0) + 2 }
+
+// stageAll reads and converts the files on every core, decides on each
+// source in file order and writes those that changed into st. It returns
+// the first problem in file order, as reading one file after the other
+// would, or else the first failure to write.
+func (in *ingestRun) stageAll(st *ingestStaging) error {
+	n := len(in.files)
+	type result struct {
+		srcs []*Source
+		err  error
+	}
+	results := make([]chan result, n)
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	var stop atomic.Bool // set on the first problem: the rest is skipped
+	slots := make(chan struct{}, ingestWindow())
+	jobs := make(chan int)
+	go func() {
+		defer close(jobs)
+		for i := 0; i < n; i++ {
+			slots <- struct{}{}
+			jobs <- i
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Go(func() {
+			for i := range jobs {
+				var r result
+				if !stop.Load() {
+					r.srcs, r.err = in.convertFile(in.files[i])
+				}
+				results[i] <- r
+			}
+		})
+	}
+
+	writes := make(chan *Source, stageQueue)
+	var writeErr error
+	var writeMu sync.Mutex
+	var writers sync.WaitGroup
+	for w := 0; w < stageWriters; w++ {
+		writers.Go(func() {
+			var buf []byte
+			for src := range writes {
+				if stop.Load() {
+					continue
+				}
+				var err error
+				if buf, err = st.stageSource(buf[:0], src); err != nil {
+					writeMu.Lock()
+					if writeErr == nil {
+						writeErr = err
+					}
+					writeMu.Unlock()
+					stop.Store(true)
+				}
+			}
+		})
+	}
+
+	var firstErr error
+	for i := 0; i < n; i++ {
+		r := <-results[i]
+		<-slots
+		if firstErr != nil || stop.Load() {
+			continue // drain what is in flight
+		}
+		err := r.err
+		for _, src := range r.srcs {
+			if err != nil {
+				break
+			}
+			var save bool
+			if save, err = in.decide(in.files[i], src); save {
+				writes <- src
+			}
+		}
+		if err != nil {
+			firstErr = err
+			stop.Store(true)
+		}
+		if in.opts.Progress != nil {
+			in.opts.Progress(i+1, n)
+		}
+	}
+	close(writes)
+	wg.Wait()
+	writers.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return writeErr
+}
+
+// sameMeta reports whether re-ingesting would change nothing but the time.
+func sameMeta(a *SourceInfo, b *Source) bool {
+	segs := 0
+	for _, n := range a.Units {
+		segs += n
+	}
+	if a.Kind != b.Kind || a.Case != b.Case || a.Title != b.Title || len(a.Attrs) != len(b.Attrs) || segs != len(b.Segments) {
+		return false
+	}
+	for k, v := range a.Attrs {
+		if b.Attrs[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeSorted returns the sorted union of two lists of ids.
+func mergeSorted(a, b []string) []string {
+	out := append(append([]string(nil), a...), b...)
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// ---- staging -----------------------------------------------------------------
+
+// Where an ingest stages its files, under .thematic/, and the mark that
+// says every staged file is complete and the moves may begin.
+const (
+	ingestStagingDir = "ingest-staging"
+	ingestCommitMark = "COMMIT"
+)
+
+// ingestStaging is the staging folder of one ingest. Staged files are
+// written straight (not through a temporary name) and flushed: until the
+// commit mark exists, nothing in the folder is trusted.
+type ingestStaging struct {
+	p   *Project
+	dir string
+	mu  sync.Mutex
+	ids []string // staged sources, in the order they were staged
+	// marked is set once the commit mark is written: from then on the
+	// staged files belong in the project.
+	marked bool
+}
+
+// newStaging makes an empty staging folder.
+func (p *Project) newStaging() (*ingestStaging, error) {
+	dir := p.Path(CacheDir, ingestStagingDir)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &ingestStaging{p: p, dir: dir}, nil
+}
+
+// discard removes the staging folder of an ingest that failed.
+func (st *ingestStaging) discard() { os.RemoveAll(st.dir) }
+
+// stageSource writes a source's text and sidecar into the staging folder,
+// encoding the sidecar into buf, which it returns for reuse.
+func (st *ingestStaging) stageSource(buf []byte, src *Source) ([]byte, error) {
+	buf, err := appendSidecar(buf, src)
+	if err != nil {
+		return buf, err
+	}
+	buf = append(buf, '\n')
+	txt, sidecar := filepath.Join(st.dir, src.ID+".txt"), filepath.Join(st.dir, src.ID+".json")
+	if err := writeSynced(txt, []byte(src.Text)); err != nil {
+		return buf, err
+	}
+	if err := writeSynced(sidecar, buf); err != nil {
+		return buf, err
+	}
+	// The source cache entry is made now, from the source at hand, so
+	// that nothing need decode the sidecar again; renaming the staged
+	// files keeps what the entry records of them.
+	st.p.cacheSaved(src, sidecar, txt)
+	st.mu.Lock()
+	st.ids = append(st.ids, src.ID)
+	st.mu.Unlock()
+	return buf, nil
+}
+
+// stageCases stages the project's new cases.csv.
+func (st *ingestStaging) stageCases(data []byte) error {
+	return writeSynced(filepath.Join(st.dir, CasesFile), data)
+}
+
+// writeSynced writes a new file and flushes it to disk.
+func writeSynced(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// commit moves the staged files into the project and removes the staging
+// folder. changed lists the sources whose text changed; it is kept in the
+// commit mark so that an ingest completing this one after a crash can have
+// their codings re-anchored. commit returns changed, sorted.
+func (st *ingestStaging) commit(changed []string) ([]string, error) {
+	changed = mergeSorted(nil, changed)
+	st.mu.Lock()
+	staged := len(st.ids)
+	st.mu.Unlock()
+	_, err := os.Stat(filepath.Join(st.dir, CasesFile))
+	if staged == 0 && err != nil {
+		st.discard() // nothing to move
+		return changed, nil
+	}
+	// The staged files were flushed one by one; their names in the
+	// folder must be on disk too before the mark says they are complete.
+	syncDir(st.dir)
+	mark := strings.Join(changed, "\n")
+	if err := fsx.WriteFile(filepath.Join(st.dir, ingestCommitMark), []byte(mark), 0o644); err != nil {
+		return nil, err
+	}
+	st.marked = true
+	if _, err := st.p.finishStaged(st.dir, st.ids); err != nil {
+		return nil, fmt.Errorf("moving the ingested files into %s: %w (the next ingest completes the move)", SourcesDir, err)
+	}
+	return changed, nil
+}
+
+// recoverIngest looks for the staging folder of an earlier ingest: one
+// that was committed is completed (its remaining files are moved into the
+// project) and the sources whose text it changed are returned; one that was
+// not is removed.
+func (p *Project) recoverIngest() ([]string, error) {
+	dir := p.Path(CacheDir, ingestStagingDir)
+	if _, err := os.Stat(filepath.Join(dir, ingestCommitMark)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, os.RemoveAll(dir)
+		}
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range entries {
+		name := e.Name()
+		id := strings.TrimSuffix(strings.TrimSuffix(name, ".txt"), ".json")
+		if id != name && !seen[id] && !strings.HasPrefix(name, ".") {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return p.finishStaged(dir, ids)
+}
+
+// finishStaged moves the staged files of ids (each source's text, then its
+// sidecar; those already moved are skipped) and a staged cases.csv into
+// the project, flushes the folders and removes the staging folder with its
+// commit mark. It returns the changed sources the mark lists.
+func (p *Project) finishStaged(dir string, ids []string) ([]string, error) {
+	mark, err := os.ReadFile(filepath.Join(dir, ingestCommitMark))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(p.Path(SourcesDir), 0o755); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		for _, ext := range []string{".txt", ".json"} {
+			if err := moveStaged(filepath.Join(dir, id+ext), p.Path(SourcesDir, id+ext)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := moveStaged(filepath.Join(dir, CasesFile), p.Path(CasesFile)); err != nil {
+		return nil, err
+	}
+	syncDir(p.Path(SourcesDir))
+	syncDir(p.Root)
+	if err := os.Remove(filepath.Join(dir, ingestCommitMark)); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	var changed []string
+	for _, id := range strings.Split(string(mark), "\n") {
+		if id != "" {
+			changed = append(changed, id)
+		}
+	}
+	return changed, nil
+}
+
+// moveStaged renames a staged file over its place in the project; a file
+// not in the staging folder (already moved) is skipped. Where the rename
+// fails otherwise (the cache folder on another file system), the file is
+// copied atomically instead.
+func moveStaged(from, to string) error {
+	err := os.Rename(from, to)
+	if err == nil {
 		return nil
-	})
-	return out
+	}
+	if _, serr := os.Lstat(from); errors.Is(serr, fs.ErrNotExist) {
+		return nil
+	}
+	data, rerr := os.ReadFile(from)
+	if rerr != nil {
+		return err
+	}
+	if err := fsx.WriteFile(to, data, 0o644); err != nil {
+		return err
+	}
+	return os.Remove(from)
+}
+
+// syncDir flushes a folder's entries (the files renamed into it) to disk,
+// as far as the system can.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // parallel calls f(0..n-1) on up to workers goroutines and returns the
@@ -252,19 +614,6 @@ func parallel(n, workers int, f func(i int) error) error {
 		}
 	}
 	return nil
-}
-
-// sameMeta reports whether re-ingesting would change nothing but the time.
-func sameMeta(a, b *Source) bool {
-	if a.Kind != b.Kind || a.Case != b.Case || a.Title != b.Title || len(a.Attrs) != len(b.Attrs) || len(a.Segments) != len(b.Segments) {
-		return false
-	}
-	for k, v := range a.Attrs {
-		if b.Attrs[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // newSource builds a source from a document read from file.
@@ -449,19 +798,44 @@ func Slug(name string) string {
 // CountWords counts runs of letters and digits (apostrophes inside words
 // do not split them).
 func CountWords(text string) int {
-	n, in := 0, false
-	for _, r := range text {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || (in && (r == '\'' || r == '’')) {
-			if !in {
+	// ASCII, most of most texts, goes through a table without branching
+	// on word boundaries: in is 1 inside a word; a letter or digit (class
+	// 1) starts or continues one, an apostrophe (class 2) continues one.
+	n, in := 0, uint8(0)
+	for i := 0; i < len(text); {
+		if c := text[i]; c < utf8.RuneSelf {
+			cl := asciiWordClass[c]
+			next := cl&1 | in&(cl>>1)
+			n += int(next &^ in)
+			in = next
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || (in == 1 && r == '’') {
+			if in == 0 {
 				n++
 			}
-			in = true
+			in = 1
 		} else {
-			in = false
+			in = 0
 		}
 	}
 	return n
 }
+
+// asciiWordClass is 1 for the ASCII letters and digits, 2 for the
+// apostrophe, 0 for the rest.
+var asciiWordClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		if unicode.IsLetter(rune(c)) || unicode.IsDigit(rune(c)) {
+			t[c] = 1
+		}
+	}
+	t['\''] = 2
+	return t
+}()
 
 // CaseAttrs returns the attributes of a source merged with its case's
 // attributes from cases.csv; the source's own win.
@@ -511,14 +885,14 @@ func guessInterviewer(text string, segs []Segment, speakers []Speaker, overrides
 			}
 		}
 	}
-	runes := []rune(text)
+	idx := newCPIndex(text)
 	questions, sentences := map[string]int{}, map[string]int{}
 	for _, s := range segs {
 		if s.Unit != UnitSentence || s.Speaker == "" {
 			continue
 		}
 		sentences[s.Speaker]++
-		if strings.HasSuffix(strings.TrimSpace(string(runes[s.Start:s.End])), "?") {
+		if strings.HasSuffix(strings.TrimSpace(text[idx.byteAt(s.Start):idx.byteAt(s.End)]), "?") {
 			questions[s.Speaker]++
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"go.yaml.in/yaml/v3"
 
@@ -211,8 +213,19 @@ func (p *Project) SourceIDs() ([]string, error) {
 }
 
 // Source reads one source: its sidecar and, when withText, its text, checked
-// against the sidecar's hash.
+// against the sidecar's hash. The sidecar is read through the source cache
+// in .thematic/ (see EachSource), which is checked against it.
 func (p *Project) Source(id string, withText bool) (*Source, error) {
+	cs, text, err := p.loadSource(id, withText, true)
+	if err != nil {
+		return nil, err
+	}
+	cs.src.Text = text
+	return cs.src, nil
+}
+
+// readSidecar decodes a source's sidecar.
+func (p *Project) readSidecar(id string) (*Source, error) {
 	jsonPath := p.Path(SourcesDir, id+".json")
 	data, err := os.ReadFile(jsonPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -227,16 +240,6 @@ func (p *Project) Source(id string, withText bool) (*Source, error) {
 		if err := json.Unmarshal(data, src); err != nil {
 			return nil, errs.New(filepath.Join(SourcesDir, id+".json"), 0, 0, "broken sidecar: %v (re-ingest the source)", err)
 		}
-	}
-	if withText {
-		txt, err := os.ReadFile(p.Path(SourcesDir, id+".txt"))
-		if err != nil {
-			return nil, err
-		}
-		if HashText(string(txt)) != src.SHA {
-			return nil, errs.New(filepath.Join(SourcesDir, id+".txt"), 0, 0, "text does not match its sidecar's sha256 (edited by hand or an interrupted write); re-ingest the source")
-		}
-		src.Text = string(txt)
 	}
 	return src, nil
 }
@@ -276,11 +279,78 @@ func (p *Project) SaveSource(src *Source) error {
 	if err != nil {
 		return err
 	}
-	return fsx.WriteFile(p.Path(SourcesDir, src.ID+".json"), append(data, '\n'), 0o644)
+	if err := fsx.WriteFile(p.Path(SourcesDir, src.ID+".json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	// The source is at hand: write its cache entry now rather than decode
+	// the sidecar again on the next read.
+	p.cacheSaved(src, p.Path(SourcesDir, src.ID+".json"), p.Path(SourcesDir, src.ID+".txt"))
+	return nil
+}
+
+// cacheSaved writes the source cache entry of src, just written as the
+// sidecar at jsonPath and the text at txtPath (which may be staged files
+// that are then renamed into sources/: a rename keeps what the entry's keys
+// record). Writers call it so that the next read need not decode the
+// sidecar.
+func (p *Project) cacheSaved(src *Source, jsonPath, txtPath string) {
+	sk, err1 := fileKeyOf(jsonPath)
+	tk, err2 := fileKeyOf(txtPath)
+	if err1 != nil || err2 != nil || !validSourceStrings(src) {
+		return
+	}
+	// As read back from the sidecar: empty lists and maps that the JSON
+	// leaves out are nil.
+	c := *src
+	if len(c.Attrs) == 0 {
+		c.Attrs = nil
+	}
+	if len(c.PrevSHA) == 0 {
+		c.PrevSHA = nil
+	}
+	if len(c.Speakers) == 0 {
+		c.Speakers = nil
+	}
+	p.writeSourceCache(&c, src.Text, sk, tk)
+}
+
+// validSourceStrings reports whether the strings of src are valid UTF-8,
+// and so read back from the sidecar as they are.
+func validSourceStrings(src *Source) bool {
+	for _, s := range [...]string{src.ID, src.Title, src.Kind, src.Case, src.Format, src.OrigPath, src.RawSHA, src.SHA} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	for k, v := range src.Attrs {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return false
+		}
+	}
+	for _, s := range src.PrevSHA {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	for _, sp := range src.Speakers {
+		if !utf8.ValidString(sp.Name) || !utf8.ValidString(sp.Role) {
+			return false
+		}
+	}
+	for i := range src.Segments {
+		g := &src.Segments[i]
+		for _, s := range [...]string{g.ID, g.Unit, g.Parent, g.Speaker, g.Role, g.Time, g.Date} {
+			if !utf8.ValidString(s) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // RemoveSource deletes a source's sidecar and text.
 func (p *Project) RemoveSource(id string) error {
+	p.removeSourceCache(id)
 	if err := os.Remove(p.Path(SourcesDir, id+".json")); err != nil {
 		return err
 	}
@@ -289,6 +359,7 @@ func (p *Project) RemoveSource(id string) error {
 
 // HashText is the hex sha256 of a text.
 func HashText(s string) string {
-	sum := sha256.Sum256([]byte(s))
+	// The bytes are only read: no copy of the text is needed.
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
 	return hex.EncodeToString(sum[:])
 }

@@ -1,7 +1,9 @@
 package corpus
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -9,9 +11,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/blevesearch/bleve/v2/search/searcher"
+	index "github.com/blevesearch/bleve_index_api"
 	vregexp "github.com/blevesearch/vellum/regexp"
 	"golang.org/x/text/unicode/norm"
 
@@ -53,13 +59,9 @@ type Span struct{ Start, End int }
 // exactly the words its query matched — only the words inside a matched
 // phrase, every expansion of a wildcard or fuzzy term, nothing from -excluded
 // clauses or filters — so no query semantics are re-implemented here. The
-// stored paragraph text turns their byte offsets into code points.
-//
-// Measured on 10k generated paragraphs of 60 words (3.2 MB; BenchmarkIndex,
-// BenchmarkTokens): term vectors make the index 8.3 MB instead of 6.2 MB and
-// indexing about 15% slower (3.4 against 3.9 MB/s), while re-analysing costs
-// 20-30 µs per hit at search time, some 40 ms for a query with 1,600 hits.
-// Indexing happens once; searches (and rule runs) happen many times.
+// index does not store the text; each document's stored loc field gives the
+// paragraph's span and where its multi-byte characters are, which turns
+// byte offsets into code points.
 
 // Search runs req and returns its hits ordered by score, ties broken by
 // source and position, with the total number of hits. An invalid query is an
@@ -89,18 +91,25 @@ func (ix *Index) Search(req SearchRequest) ([]Hit, int, error) {
 	}
 
 	// Hits are ordered by score, then source and position. Reading a sort
-	// field costs a DocValues lookup for every candidate (half the time of a
-	// query with a thousand candidates), so bleve sorts by score alone and
-	// ties are ordered here; only when equal scores straddle the Limit is
-	// the query run again with the full sort, to choose the right ones.
+	// field costs a DocValues lookup for every candidate, so bleve sorts by
+	// score alone, and ties are ordered here. Among equal scores bleve keeps
+	// the documents that come first in the index; when that order is source
+	// then position (a fresh build, see manifest.Ordered) the hits kept are
+	// the right ones. Otherwise, when equal scores straddle the Limit, the
+	// query runs again with the full sort, to choose the right ones.
 	// (SearchAfter cannot page hits sorted by score: bleve does not put the
 	// score in a hit's sort key.)
 	if req.Limit > 0 {
-		hits, total, err := ix.searchPage(top, req.Limit+1, false)
+		ordered := ix.man != nil && ix.man.Ordered
+		size := req.Limit + 1
+		if ordered {
+			size = req.Limit
+		}
+		hits, total, err := ix.searchPage(top, size, false)
 		if err != nil {
 			return nil, 0, err
 		}
-		if len(hits) > req.Limit && hits[req.Limit].Score == hits[req.Limit-1].Score {
+		if !ordered && len(hits) > req.Limit && hits[req.Limit].Score == hits[req.Limit-1].Score {
 			hits, total, err = ix.searchPage(top, req.Limit, true)
 			if err != nil {
 				return nil, 0, err
@@ -125,19 +134,34 @@ func (ix *Index) Search(req SearchRequest) ([]Hit, int, error) {
 
 // searchPage runs one request for the first size hits, sorted by score
 // alone or, with fullSort, by score, source and position.
+//
+// For a page of a few hits the match locations are found in a second
+// pass: reading every candidate's term vectors (and, for a phrase of one
+// word, checking them) cost more than the rest of a query whose words are
+// common, while the second pass looks only at the page's documents.
 func (ix *Index) searchPage(q query.Query, size int, fullSort bool) ([]Hit, int, error) {
-	sr := bleve.NewSearchRequestOptions(q, size, 0, false)
-	sr.Fields = []string{fieldText, fieldStart, fieldSource, fieldSegment}
-	sr.IncludeLocations = true
-	if fullSort {
-		sr.SortByCustom(search.SortOrder{
-			&search.SortScore{Desc: true},
-			&search.SortField{Field: fieldOrder, Type: search.SortFieldAsString},
-		})
-	}
-	res, err := ix.idx.Search(sr)
+	locQ := locationQuery(q)
+	twoPass := size <= twoPassLimit && locQ != nil
+	res, err := ix.runSearch(q, size, fullSort, !twoPass)
 	if err != nil {
-		return nil, 0, fmt.Errorf("search: %w", err)
+		return nil, 0, err
+	}
+	if twoPass && len(res.Hits) > 0 {
+		ids := make([]string, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ID
+		}
+		again, err := ix.runSearch(query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), locQ}), len(ids), false, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		locs := make(map[string]search.FieldTermLocationMap, len(again.Hits))
+		for _, h := range again.Hits {
+			locs[h.ID] = h.Locations
+		}
+		for _, h := range res.Hits {
+			h.Locations = locs[h.ID]
+		}
 	}
 	hits := make([]Hit, 0, len(res.Hits))
 	for _, h := range res.Hits {
@@ -148,6 +172,70 @@ func (ix *Index) searchPage(q query.Query, size int, fullSort bool) ([]Hit, int,
 		hits = append(hits, hit)
 	}
 	return hits, int(res.Total), nil
+}
+
+// locationQuery is a query that finds, in a document that matches q, the
+// same match locations as q: the disjunction of q's positive clauses (a
+// document matching q matches its required clauses, and its optional ones
+// report locations only where they match). It is nil when q reports no
+// locations. (Not q itself: bleve's boolean searcher loses the locations
+// of optional clauses when advanced to a document, as the second pass
+// does.)
+func locationQuery(q query.Query) query.Query {
+	var leaves []query.Query
+	var walk func(q query.Query)
+	walk = func(q query.Query) {
+		switch q := q.(type) {
+		case nil:
+		case *query.BooleanQuery:
+			walk(q.Must)
+			walk(q.Should)
+		case *query.ConjunctionQuery:
+			for _, c := range q.Conjuncts {
+				walk(c)
+			}
+		case *query.DisjunctionQuery:
+			for _, c := range q.Disjuncts {
+				walk(c)
+			}
+		case *query.MatchAllQuery, *query.MatchNoneQuery:
+		case *query.TermQuery:
+			if q.FieldVal == fieldText || q.FieldVal == "" {
+				leaves = append(leaves, q)
+			}
+		default:
+			leaves = append(leaves, q)
+		}
+	}
+	walk(q)
+	switch len(leaves) {
+	case 0:
+		return nil
+	case 1:
+		return leaves[0]
+	}
+	return query.NewDisjunctionQuery(leaves)
+}
+
+// twoPassLimit is the largest page whose match locations are found in a
+// second pass.
+const twoPassLimit = 200
+
+func (ix *Index) runSearch(q query.Query, size int, fullSort, locations bool) (*bleve.SearchResult, error) {
+	sr := bleve.NewSearchRequestOptions(q, size, 0, false)
+	sr.Fields = []string{fieldLoc}
+	sr.IncludeLocations = locations
+	if fullSort {
+		sr.SortByCustom(search.SortOrder{
+			&search.SortScore{Desc: true},
+			&search.SortField{Field: fieldOrder, Type: search.SortFieldAsString},
+		})
+	}
+	res, err := ix.idx.Search(sr)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return res, nil
 }
 
 // sortHits orders hits by score, then source, then position.
@@ -164,20 +252,21 @@ func sortHits(hits []Hit) {
 	})
 }
 
-// makeHit turns a bleve hit into a Hit, converting the byte offsets of its
-// matches in the stored paragraph into code points in the source.
+// makeHit turns a bleve hit into a Hit: its source and segment from the
+// document id, and the byte offsets of its matches in the paragraph turned
+// into code points in the source by the document's loc field.
 func makeHit(h *search.DocumentMatch) (Hit, error) {
-	text, start, ok := hitText(h)
-	src, _ := h.Fields[fieldSource].(string)
-	seg, _ := h.Fields[fieldSegment].(string)
-	if !ok || src == "" {
+	src, seg, _ := strings.Cut(h.ID, "#")
+	locText, _ := h.Fields[fieldLoc].(string)
+	loc, ok := decodeLoc(locText)
+	if !ok || src == "" || seg == "" {
 		return Hit{}, fmt.Errorf("search index: document %s lacks its stored fields; delete the index to rebuild it", h.ID)
 	}
-	hit := Hit{Source: src, Segment: seg, SegStart: start, SegEnd: start + utf8.RuneCountInString(text), Score: h.Score}
+	hit := Hit{Source: src, Segment: seg, SegStart: loc.start, SegEnd: loc.end, Score: h.Score}
 	var spans []Span
 	for _, locs := range h.Locations[fieldText] {
 		for _, l := range locs {
-			if l.End <= uint64(len(text)) && l.Start <= l.End {
+			if l.Start <= l.End && l.End <= uint64(loc.bytes) {
 				spans = append(spans, Span{int(l.Start), int(l.End)})
 			}
 		}
@@ -188,18 +277,116 @@ func makeHit(h *search.DocumentMatch) (Hit, error) {
 		}
 		return spans[i].End < spans[j].End
 	})
-	conv := byteToRune{s: text}
 	for i, s := range spans {
 		if i > 0 && s == spans[i-1] {
 			continue
 		}
-		// Starts increase; an end may pass the next start (overlapping
-		// matches), which byteToRune handles by counting again.
-		st := conv.at(s.Start)
-		en := conv.at(s.End)
-		hit.Matches = append(hit.Matches, Span{start + st, start + en})
+		hit.Matches = append(hit.Matches, Span{loc.start + loc.runeAt(s.Start), loc.start + loc.runeAt(s.End)})
 	}
 	return hit, nil
+}
+
+// paraLoc is what the loc field stores of a paragraph: its span in the
+// source text (code points), its length in bytes, and the runs of
+// multi-byte characters in it, which map byte offsets to code points.
+type paraLoc struct {
+	start, end int
+	bytes      int
+	runs       []byteRun
+}
+
+// byteRun is a run of n characters of w bytes each, starting at byte off of
+// the paragraph.
+type byteRun struct{ off, n, w int }
+
+// encodeLoc writes a paragraph's loc field: "START END BYTES" then one
+// "OFF,N,W" per run of multi-byte characters of one width, all in decimal.
+// An ASCII paragraph (the common case for English) has no runs.
+func encodeLoc(start, end int, text string) string {
+	b := make([]byte, 0, 24)
+	b = strconv.AppendInt(b, int64(start), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(end), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(text)), 10)
+	var run byteRun
+	flush := func() {
+		if run.n > 0 {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(run.off), 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(run.n), 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(run.w), 10)
+		}
+	}
+	for i, r := range text {
+		if r < utf8.RuneSelf {
+			continue
+		}
+		w := utf8.RuneLen(r)
+		if w < 0 {
+			w = 3 // an invalid byte reads as U+FFFD; validUTF8 replaced them all
+		}
+		if run.n > 0 && run.w == w && run.off+run.n*run.w == i {
+			run.n++
+			continue
+		}
+		flush()
+		run = byteRun{off: i, n: 1, w: w}
+	}
+	flush()
+	return string(b)
+}
+
+// decodeLoc reads a loc field; ok is false for a malformed one.
+func decodeLoc(s string) (paraLoc, bool) {
+	f := strings.Fields(s)
+	if len(f) < 3 {
+		return paraLoc{}, false
+	}
+	var l paraLoc
+	var err1, err2, err3 error
+	l.start, err1 = strconv.Atoi(f[0])
+	l.end, err2 = strconv.Atoi(f[1])
+	l.bytes, err3 = strconv.Atoi(f[2])
+	if err1 != nil || err2 != nil || err3 != nil || l.start < 0 || l.end < l.start || l.bytes < 0 {
+		return paraLoc{}, false
+	}
+	prevEnd := 0
+	for _, r := range f[3:] {
+		parts := strings.Split(r, ",")
+		if len(parts) != 3 {
+			return paraLoc{}, false
+		}
+		off, e1 := strconv.Atoi(parts[0])
+		n, e2 := strconv.Atoi(parts[1])
+		w, e3 := strconv.Atoi(parts[2])
+		if e1 != nil || e2 != nil || e3 != nil || off < prevEnd || n < 1 || w < 2 || w > 4 || off+n*w > l.bytes {
+			return paraLoc{}, false
+		}
+		prevEnd = off + n*w
+		l.runs = append(l.runs, byteRun{off, n, w})
+	}
+	return l, true
+}
+
+// runeAt converts a byte offset in the paragraph into a code-point offset.
+// An offset inside a multi-byte character counts that character as passed.
+func (l *paraLoc) runeAt(b int) int {
+	b = clamp(b, 0, l.bytes)
+	extra := 0 // bytes beyond one per character, before b
+	for _, r := range l.runs {
+		if r.off >= b {
+			break
+		}
+		full := min(r.n, (b-r.off)/r.w) // characters of the run wholly before b
+		extra += full * (r.w - 1)
+		if in := b - r.off - full*r.w; full < r.n && in > 0 {
+			extra += in - 1 // b inside a character: it counts as one
+		}
+	}
+	return b - extra
 }
 
 // filterQuery combines the request's filters: any value of each list, all
@@ -345,6 +532,10 @@ func foldPatterns(q query.Query, an *Analyzer) query.Query {
 	case *query.RegexpQuery:
 		if onText(q.FieldVal) && !strings.Contains(q.Regexp, `\`) {
 			q.Regexp = an.Fold(q.Regexp)
+		}
+	case *query.MatchPhraseQuery:
+		if q.Fuzziness == 0 {
+			return phraseQuery{q}
 		}
 	}
 	return q
@@ -669,4 +860,329 @@ func oneLine(rs []rune) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// phraseQuery is bleve's match-phrase query (the "quoted words" of the
+// query syntax) with a faster check of the words' positions. bleve's
+// phrase searcher turns every candidate document's term locations into
+// maps before checking them, which made a phrase of two common words take
+// half a second over a million paragraphs; this one checks the locations
+// where they are. Candidates, scores and the locations reported are bleve's:
+// the same conjunction of term searchers finds and scores the candidates.
+type phraseQuery struct {
+	*query.MatchPhraseQuery
+}
+
+// Searcher analyses the phrase as bleve does and searches for it.
+func (q phraseQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping, options search.SearcherOptions) (search.Searcher, error) {
+	field := q.FieldVal
+	if field == "" {
+		field = m.DefaultSearchField()
+	}
+	name := q.Analyzer
+	if name == "" {
+		name = m.AnalyzerNameForPath(field)
+	}
+	an := m.AnalyzerNamed(name)
+	if an == nil {
+		return nil, fmt.Errorf("no analyzer named '%s' registered", name)
+	}
+	tokens := an.Analyze([]byte(q.MatchPhrase))
+	if len(tokens) == 0 {
+		return query.NewMatchNoneQuery().Searcher(ctx, r, m, options)
+	}
+	return newPhraseSearcher(ctx, r, tokensToPhrase(tokens), field, q.BoostVal.Value(), options)
+}
+
+// tokensToPhrase lays tokens out by position, from the first: the terms at
+// each position, none where a stop word was.
+func tokensToPhrase(tokens analysis.TokenStream) [][]string {
+	first, last := tokens[0].Position, tokens[0].Position
+	for _, t := range tokens {
+		first, last = min(first, t.Position), max(last, t.Position)
+	}
+	out := make([][]string, last-first+1)
+	for _, t := range tokens {
+		out[t.Position-first] = append(out[t.Position-first], string(t.Term))
+	}
+	return out
+}
+
+// phraseSearcher finds the documents where the terms of a phrase follow one
+// another, position after position. The conjunction of the terms finds and
+// scores the candidates without reading positions; the positions of a
+// candidate's terms are then read by readers of their own, which skip the
+// documents in between without decoding them.
+type phraseSearcher struct {
+	must        search.Searcher
+	terms       [][]string
+	readers     [][]*phraseReader // per phrase position, per term; nil for one position
+	locations   bool              // report the phrase's locations
+	initialized bool
+	curr        *search.DocumentMatch
+	path        []*index.TermFieldVector // scratch: the path being built
+	pathTerms   []string
+	out         []search.FieldTermLocation
+}
+
+// phraseReader reads one term's positions, document by document.
+type phraseReader struct {
+	term string
+	tfr  index.TermFieldReader
+	doc  *index.TermFieldDoc // the current document, nil past the end
+	buf  index.TermFieldDoc
+	done bool
+}
+
+// at returns the term's positions in document id, or nil.
+func (r *phraseReader) at(id index.IndexInternalID) ([]*index.TermFieldVector, error) {
+	if r.done {
+		return nil, nil
+	}
+	if r.doc == nil || r.doc.ID.Compare(id) < 0 {
+		d, err := r.tfr.Advance(id, r.buf.Reset())
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			r.done = true
+			return nil, nil
+		}
+		r.doc = d
+	}
+	if r.doc.ID.Equals(id) {
+		return r.doc.Vectors, nil
+	}
+	return nil, nil
+}
+
+func newPhraseSearcher(ctx context.Context, r index.IndexReader, terms [][]string, field string, boost float64,
+	options search.SearcherOptions) (*phraseSearcher, error) {
+	s := &phraseSearcher{terms: terms, locations: options.IncludeTermVectors}
+	var parts []search.Searcher
+	fail := func(err error) (*phraseSearcher, error) {
+		for _, p := range parts {
+			p.Close()
+		}
+		s.closeReaders()
+		return nil, fmt.Errorf("phrase searcher: %w", err)
+	}
+	// A phrase of one word (perhaps among stop words) matches wherever the
+	// word is: the term searcher reads its positions if they are asked for.
+	// Otherwise the readers below read them.
+	termOptions := options
+	if len(terms) > 1 {
+		termOptions.IncludeTermVectors = false
+		s.readers = make([][]*phraseReader, len(terms))
+	}
+	for i, alts := range terms {
+		var ts []search.Searcher
+		for _, t := range alts {
+			if t == "" {
+				continue
+			}
+			ss, err := searcher.NewTermSearcher(ctx, r, t, field, boost, termOptions)
+			if err != nil {
+				for _, x := range ts {
+					x.Close()
+				}
+				return fail(err)
+			}
+			ts = append(ts, ss)
+			if s.readers != nil {
+				tfr, err := r.TermFieldReader(ctx, []byte(t), field, false, false, true)
+				if err != nil {
+					for _, x := range ts {
+						x.Close()
+					}
+					return fail(err)
+				}
+				s.readers[i] = append(s.readers[i], &phraseReader{term: t, tfr: tfr})
+			}
+		}
+		switch len(ts) {
+		case 0:
+		case 1:
+			parts = append(parts, ts[0])
+		default:
+			d, err := searcher.NewDisjunctionSearcher(ctx, r, ts, 1, termOptions)
+			if err != nil {
+				for _, x := range ts {
+					x.Close()
+				}
+				return fail(err)
+			}
+			parts = append(parts, d)
+		}
+	}
+	must, err := searcher.NewConjunctionSearcher(ctx, r, parts, termOptions)
+	if err != nil {
+		return fail(err)
+	}
+	s.must = must
+	// The query norm, as bleve's phrase searcher sets it.
+	s.must.SetQueryNorm(1 / math.Sqrt(s.must.Weight()))
+	return s, nil
+}
+
+func (s *phraseSearcher) closeReaders() {
+	for _, rs := range s.readers {
+		for _, r := range rs {
+			r.tfr.Close()
+		}
+	}
+}
+
+func (s *phraseSearcher) advance(ctx *search.SearchContext, next func() (*search.DocumentMatch, error)) error {
+	if s.curr != nil {
+		ctx.DocumentMatchPool.Put(s.curr)
+	}
+	var err error
+	s.curr, err = next()
+	return err
+}
+
+// Next returns the next document that holds the phrase.
+func (s *phraseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	if !s.initialized {
+		s.initialized = true
+		if err := s.advance(ctx, func() (*search.DocumentMatch, error) { return s.must.Next(ctx) }); err != nil {
+			return nil, err
+		}
+	}
+	for s.curr != nil {
+		var hit *search.DocumentMatch
+		ok, err := s.check(s.curr)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			hit, s.curr = s.curr, nil
+		}
+		if err := s.advance(ctx, func() (*search.DocumentMatch, error) { return s.must.Next(ctx) }); err != nil {
+			return nil, err
+		}
+		if hit != nil {
+			return hit, nil
+		}
+	}
+	return nil, nil
+}
+
+// Advance returns the first document at or after id that holds the phrase.
+func (s *phraseSearcher) Advance(ctx *search.SearchContext, id index.IndexInternalID) (*search.DocumentMatch, error) {
+	if !s.initialized {
+		s.initialized = true
+		if err := s.advance(ctx, func() (*search.DocumentMatch, error) { return s.must.Next(ctx) }); err != nil {
+			return nil, err
+		}
+	}
+	if s.curr == nil {
+		return nil, nil
+	}
+	if s.curr.IndexInternalID.Compare(id) < 0 {
+		if err := s.advance(ctx, func() (*search.DocumentMatch, error) { return s.must.Advance(ctx, id) }); err != nil {
+			return nil, err
+		}
+	}
+	return s.Next(ctx)
+}
+
+// check reports whether dm holds the phrase and, when locations are asked
+// for, sets its term locations to those of the phrase's occurrences (every
+// way the phrase is found, as bleve's phrase searcher reports them).
+func (s *phraseSearcher) check(dm *search.DocumentMatch) (bool, error) {
+	if s.readers == nil {
+		return true, nil
+	}
+	s.out = s.out[:0]
+	found := false
+	for _, r0 := range s.readers[0] {
+		vs, err := r0.at(dm.IndexInternalID)
+		if err != nil {
+			return false, err
+		}
+		for _, v := range vs {
+			s.path = append(s.path[:0], v)
+			s.pathTerms = append(s.pathTerms[:0], r0.term)
+			ok, err := s.extend(dm.IndexInternalID, 1, v.Pos)
+			if err != nil {
+				return false, err
+			}
+			found = found || ok
+			if found && !s.locations {
+				return true, nil
+			}
+		}
+	}
+	if found && s.locations {
+		dm.FieldTermLocations = append(dm.FieldTermLocations[:0], s.out...)
+	}
+	return found, nil
+}
+
+// extend continues the path from phrase position i, the previous position
+// being at word position pos, and records every complete path.
+func (s *phraseSearcher) extend(id index.IndexInternalID, i int, pos uint64) (bool, error) {
+	if i == len(s.terms) {
+		if s.locations {
+			for k, v := range s.path {
+				s.out = append(s.out, search.FieldTermLocation{Field: v.Field, Term: s.pathTerms[k],
+					Location: search.Location{Pos: v.Pos, Start: v.Start, End: v.End, ArrayPositions: v.ArrayPositions}})
+			}
+		}
+		return true, nil
+	}
+	if len(s.readers[i]) == 0 {
+		return s.extend(id, i+1, pos+1) // a stop word's gap matches anything
+	}
+	first := s.path[0]
+	found := false
+	for _, r := range s.readers[i] {
+		vs, err := r.at(id)
+		if err != nil {
+			return false, err
+		}
+		for _, v := range vs {
+			if v.Pos != pos+1 || v.Field != first.Field || !search.ArrayPositions(v.ArrayPositions).Equals(first.ArrayPositions) {
+				continue
+			}
+			s.path = append(s.path, v)
+			s.pathTerms = append(s.pathTerms, r.term)
+			ok, err := s.extend(id, i+1, pos+1)
+			if err != nil {
+				return false, err
+			}
+			s.path, s.pathTerms = s.path[:len(s.path)-1], s.pathTerms[:len(s.pathTerms)-1]
+			found = found || ok
+			if found && !s.locations {
+				return true, nil
+			}
+		}
+	}
+	return found, nil
+}
+
+// Weight is the conjunction's.
+func (s *phraseSearcher) Weight() float64 { return s.must.Weight() }
+
+// SetQueryNorm passes the norm to the conjunction.
+func (s *phraseSearcher) SetQueryNorm(n float64) { s.must.SetQueryNorm(n) }
+
+// Count is an upper bound: the documents holding every word.
+func (s *phraseSearcher) Count() uint64 { return s.must.Count() }
+
+// Min is zero: a phrase has no optional clauses.
+func (s *phraseSearcher) Min() int { return 0 }
+
+// Size estimates the searcher's memory.
+func (s *phraseSearcher) Size() int { return 128 + s.must.Size() }
+
+// DocumentMatchPoolSize is the conjunction's and the one held here.
+func (s *phraseSearcher) DocumentMatchPoolSize() int { return s.must.DocumentMatchPoolSize() + 1 }
+
+// Close closes the conjunction and the readers.
+func (s *phraseSearcher) Close() error {
+	s.closeReaders()
+	return s.must.Close()
 }

@@ -499,6 +499,9 @@ func BenchmarkSearch(b *testing.B) {
 			Attrs: map[string]string{"site": "Leeds"}, Limit: 20}},
 		{"phrase", SearchRequest{Query: `"don't know"`, Limit: 20}},
 		{"phrase-all-hits", SearchRequest{Query: `"don't know"`}},
+		{"phrase-common-words", SearchRequest{Query: `"and i"`, Limit: 20}},
+		{"phrase-stop-word", SearchRequest{Query: `"was really"`, Limit: 20}},
+		{"match-common-word", SearchRequest{Query: "really", Limit: 20}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			lat := make([]time.Duration, 0, b.N)
@@ -557,4 +560,134 @@ func TestRealInterviews(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPhraseMatchesBleve checks the phrase searcher against bleve's own
+// over the same index: the same documents, scores and matched words, for
+// phrases drawn from the text (with stop words, repeated words, curly
+// apostrophes) and phrases that occur nowhere.
+func TestPhraseMatchesBleve(t *testing.T) {
+	srcs := append(benchParagraphSources(1500), loadSearchFixtures(t)...)
+	ix := openSynced(t, Config{}, srcs)
+	phrases := []string{
+		"the and", "and the", "i to the", "don’t know", "don't know", "really think", "burnout burnout",
+		"the the", "first worker", "naïve café", "boundaries were hard", "nothing like this at all",
+		"zz qq", "to", "the",
+	}
+	for _, s := range srcs[:min(len(srcs), 40)] {
+		ws := strings.Fields(s.Text)
+		for k := 0; k+3 < len(ws); k += 97 {
+			phrases = append(phrases, strings.Trim(strings.Join(ws[k:k+2], " "), "."), strings.Trim(strings.Join(ws[k:k+3], " "), "."))
+		}
+	}
+	for _, p := range phrases {
+		want, wantTotal, err := ix.searchPage(query.NewMatchPhraseQuery(p), 100000, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gotTotal, err := ix.searchPage(phraseQuery{query.NewMatchPhraseQuery(p)}, 100000, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sortHits(want)
+		sortHits(got)
+		if wantTotal != gotTotal || fmt.Sprint(want) != fmt.Sprint(got) {
+			t.Errorf("%q: phrase searcher found %d hits, bleve %d\n got  %.300v\n want %.300v", p, gotTotal, wantTotal, got, want)
+		}
+	}
+	// Within a boolean query too, where the phrase's weight joins others'.
+	for _, q := range []string{`"really think" -burnout`, `+"the and" supervision`, `"don't know" OR worker`} {
+		parsed, err := query.NewQueryStringQuery(q).Parse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := ix.searchPage(parsed, 100000, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, _ = query.NewQueryStringQuery(q).Parse()
+		got, _, err := ix.searchPage(foldPatterns(parsed, ix.an), 100000, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sortHits(want)
+		sortHits(got)
+		if fmt.Sprint(want) != fmt.Sprint(got) {
+			t.Errorf("%q: differs from bleve's phrase searcher", q)
+		}
+	}
+}
+
+// TestLoc checks that a paragraph's loc field maps every byte offset at a
+// character boundary to its code point, for texts of every width.
+func TestLoc(t *testing.T) {
+	for _, text := range []string{"", "plain ascii", "naïve café", "Zoë’s 🌱 garden", "ααα βββ", "日本語のテキスト", "a\u0301b", "🌱🌱🌱x🌻"} {
+		checkLoc(t, 7, text)
+	}
+}
+
+func checkLoc(t *testing.T, start int, text string) {
+	t.Helper()
+	enc := encodeLoc(start, start+utf8.RuneCountInString(text), text)
+	loc, ok := decodeLoc(enc)
+	if !ok {
+		t.Fatalf("%q: loc %q does not decode", text, enc)
+	}
+	if loc.start != start || loc.end != start+utf8.RuneCountInString(text) || loc.bytes != len(text) {
+		t.Fatalf("%q: loc %q decodes to %+v", text, enc, loc)
+	}
+	cp := 0
+	for b := range text {
+		if got := loc.runeAt(b); got != cp {
+			t.Fatalf("%q (loc %q): byte %d is code point %d, runeAt says %d", text, enc, b, cp, got)
+		}
+		cp++
+	}
+	if got := loc.runeAt(len(text)); got != cp {
+		t.Fatalf("%q: end byte %d is code point %d, runeAt says %d", text, len(text), cp, got)
+	}
+}
+
+func FuzzLoc(f *testing.F) {
+	for _, s := range []string{"naïve café", "🌱x", "ab", "日本"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkLoc(t, 3, validUTF8(s))
+		// Whatever is stored, decoding never panics.
+		if l, ok := decodeLoc(s); ok {
+			l.runeAt(len(s))
+		}
+	})
+}
+
+// A page of hits finds its match locations in a second pass over the
+// page's documents: the hits must be those of the full search, matches and
+// scores included.
+func TestSearchPageMatchesFullSearch(t *testing.T) {
+	srcs := append(benchParagraphSources(600), loadSearchFixtures(t)...)
+	ix := openSynced(t, Config{}, srcs)
+	for _, q := range []string{"know", "parents boundaries", `"first worker"`, "messag* +parents", `"the and" -burnout`,
+		"supervision~1", "+kindness +guilt", `"don't know"`, "/tra.*/", "was really", "messages +parents",
+		"burnout +parents", "+parents burnout guilt", `+"really think" burnout -guilt`, "-burnout"} {
+		for _, roles := range [][]string{nil, {RoleParticipant}} {
+			all := mustSearch(t, ix, SearchRequest{Query: q, Roles: roles})
+			for _, limit := range []int{1, 5, 50} {
+				page := mustSearch(t, ix, SearchRequest{Query: q, Roles: roles, Limit: limit})
+				want := all[:min(limit, len(all))]
+				if describeHits(page) != describeHits(want) {
+					t.Errorf("%q roles %v Limit %d:\n got  %s\n want %s", q, roles, limit, describeHits(page), describeHits(want))
+				}
+			}
+		}
+	}
+}
+
+// describeHits writes hits compactly: id, span, score and matches.
+func describeHits(hits []Hit) string {
+	var b strings.Builder
+	for _, h := range hits {
+		fmt.Fprintf(&b, "%s#%s[%d,%d) %.6f %v; ", h.Source, h.Segment, h.SegStart, h.SegEnd, h.Score, h.Matches)
+	}
+	return b.String()
 }

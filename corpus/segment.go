@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/jdkato/prose/v3/segment"
 )
@@ -58,12 +59,30 @@ func Segments(doc Document, kind string, roles map[string]string) (segs []Segmen
 	// About one segment per 50 bytes of a typical transcript; growing the
 	// slice costs more than a generous first guess.
 	segs = make([]Segment, 0, 3*len(turns)+len(text)/50)
-	spk := map[string]int{} // lower-case name -> index in speakers
-	mk := func(id, unit, parent string, s, e int, t *Turn, role string) Segment {
-		return Segment{ID: id, Unit: unit, Parent: parent, Start: idx.cp(s), End: idx.cp(e),
-			Line: lines.line(s), EndLine: lines.line(e - 1),
-			Speaker: t.Speaker, Role: role, Time: t.Time, Date: t.Date}
+	// Segment ids are written one after the other into ids and become
+	// substrings of one string at the end: one allocation for them all.
+	// idEnd[i] is where segment i's id ends; parent[i] is the index of its
+	// parent, -1 for a turn.
+	ids := make([]byte, 0, cap(segs)*8)
+	idEnd := make([]int, 0, cap(segs))
+	parent := make([]int, 0, cap(segs))
+	idOf := func(i int) []byte {
+		s := 0
+		if i > 0 {
+			s = idEnd[i-1]
+		}
+		return ids[s:idEnd[i]]
 	}
+	spk := map[string]int{}      // lower-case name -> index in speakers
+	keyOf := map[string]string{} // name as labelled -> lower-case name
+	add := func(unit string, par, s, e int, t *Turn, role string) {
+		segs = append(segs, Segment{Unit: unit, Start: idx.cp(s), End: idx.cp(e),
+			Line: lines.line(s), EndLine: lines.line(e - 1),
+			Speaker: t.Speaker, Role: role, Time: t.Time, Date: t.Date})
+		idEnd = append(idEnd, len(ids))
+		parent = append(parent, par)
+	}
+	var split sentenceSplitter
 	prevEnd, n := 0, 0
 	for i := range turns {
 		t := turns[i]
@@ -77,7 +96,11 @@ func Segments(doc Document, kind string, roles map[string]string) (segs []Segmen
 		n++
 		role := unnamedRole
 		if t.Speaker != "" {
-			key := strings.ToLower(strings.Join(strings.Fields(t.Speaker), " "))
+			key, ok := keyOf[t.Speaker]
+			if !ok {
+				key = strings.ToLower(strings.Join(strings.Fields(t.Speaker), " "))
+				keyOf[t.Speaker] = key
+			}
 			if j, ok := spk[key]; ok {
 				t.Speaker = speakers[j].Name
 				speakers[j].Turns++
@@ -87,15 +110,31 @@ func Segments(doc Document, kind string, roles map[string]string) (segs []Segmen
 			}
 			role = speakers[spk[key]].Role
 		}
-		tid := prefix + strconv.Itoa(n)
-		segs = append(segs, mk(tid, UnitTurn, "", s, e, &t, role))
+		ti := len(segs)
+		ids = append(ids, prefix...)
+		ids = strconv.AppendInt(ids, int64(n), 10)
+		add(UnitTurn, -1, s, e, &t, role)
 		for pi, p := range paragraphSpans(text, s, e) {
-			pid := tid + ".p" + strconv.Itoa(pi+1)
-			segs = append(segs, mk(pid, UnitParagraph, tid, p[0], p[1], &t, role))
-			for si, sn := range sentenceSpans(text[p[0]:p[1]]) {
-				sid := pid + ".s" + strconv.Itoa(si+1)
-				segs = append(segs, mk(sid, UnitSentence, pid, p[0]+sn[0], p[0]+sn[1], &t, role))
+			pidx := len(segs)
+			ids = append(ids, idOf(ti)...)
+			ids = append(ids, ".p"...)
+			ids = strconv.AppendInt(ids, int64(pi+1), 10)
+			add(UnitParagraph, ti, p[0], p[1], &t, role)
+			for si, sn := range split.spans(text[p[0]:p[1]]) {
+				ids = append(ids, idOf(pidx)...)
+				ids = append(ids, ".s"...)
+				ids = strconv.AppendInt(ids, int64(si+1), 10)
+				add(UnitSentence, pidx, p[0]+sn[0], p[0]+sn[1], &t, role)
 			}
+		}
+	}
+	all := string(ids)
+	from := 0
+	for i := range segs {
+		segs[i].ID = all[from:idEnd[i]]
+		from = idEnd[i]
+		if parent[i] >= 0 {
+			segs[i].Parent = segs[parent[i]].ID
 		}
 	}
 	return segs, speakers
@@ -170,18 +209,37 @@ var sentenceBreakAfter = map[string]bool{"mr.": true, "mrs.": true, "ms.": true,
 // offsets into p. Sentences are cut where prose starts one, so together they
 // cover the whole paragraph; if prose fails (it never should), the
 // paragraph is one sentence.
-func sentenceSpans(p string) (out [][2]int) {
-	whole := [][2]int{{0, len(p)}}
+func sentenceSpans(p string) [][2]int {
+	var sp sentenceSplitter
+	return append([][2]int(nil), sp.spans(p)...)
+}
+
+// sentenceSplitter splits paragraphs into sentences, reusing its buffers
+// from one paragraph to the next.
+type sentenceSplitter struct {
+	cuts []int
+	out  [][2]int
+}
+
+// spans is sentenceSpans; the result is valid until the next call.
+func (sp *sentenceSplitter) spans(p string) (out [][2]int) {
+	sp.out = append(sp.out[:0], [2]int{0, len(p)}) // the whole paragraph
+	// prose breaks sentences only after a word holding '.', '?' or '!'
+	// that another word follows: when no word before the last holds one
+	// ("Yes.", "And then what happened?"), the paragraph is one sentence.
+	if f := strings.IndexAny(p, ".?!"); f < 0 || !strings.ContainsFunc(p[f:], unicode.IsSpace) {
+		return sp.out
+	}
 	seg, err := sentenceSegmenter()
 	if err != nil {
-		return whole
+		return sp.out
 	}
 	defer func() {
 		if recover() != nil {
-			out = whole
+			out = append(sp.out[:0], [2]int{0, len(p)})
 		}
 	}()
-	cuts := []int{0}
+	cuts := append(sp.cuts[:0], 0)
 	var prevText string
 	for _, s := range seg.Segment(p) {
 		if s.Start > cuts[len(cuts)-1] && s.Start < len(p) && !joinsNext(prevText) {
@@ -190,12 +248,15 @@ func sentenceSpans(p string) (out [][2]int) {
 		prevText = s.Text
 	}
 	cuts = append(cuts, len(p))
+	sp.cuts = cuts
+	out = sp.out[:0]
 	for i := 0; i+1 < len(cuts); i++ {
 		s, e := trimByteSpan(p, cuts[i], cuts[i+1])
 		if s < e {
 			out = append(out, [2]int{s, e})
 		}
 	}
+	sp.out = out
 	return out
 }
 

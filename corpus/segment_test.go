@@ -376,6 +376,7 @@ func BenchmarkSegments(b *testing.B) {
 	text := benchTranscript(b)
 	b.SetBytes(int64(len(text)))
 	n := 0
+	defer reportCPU(b)()
 	for b.Loop() {
 		segs, _ := Segments(Document{Text: text}, KindInterview, nil)
 		n += len(segs)

@@ -27,10 +27,20 @@ import (
 // encodeSidecar returns the indented JSON of src, byte for byte what
 // json.MarshalIndent(src, "", "  ") gives.
 func encodeSidecar(src *Source) ([]byte, error) {
+	return appendSidecar(make([]byte, 0, 512+len(src.Segments)*sidecarSegmentSize), src)
+}
+
+// sidecarSegmentSize is about what a segment takes in a sidecar: the size of
+// the buffer to reserve for one.
+const sidecarSegmentSize = 260
+
+// appendSidecar appends the indented JSON of src to b, as encodeSidecar
+// returns it; reusing b from one source to the next spares the allocation.
+func appendSidecar(b []byte, src *Source) ([]byte, error) {
 	if y := src.Ingested.Year(); y < 0 || y > 9999 {
 		return json.MarshalIndent(src, "", "  ") // its error
 	}
-	e := sidecarEncoder{b: make([]byte, 0, 256+len(src.Segments)*200)}
+	e := sidecarEncoder{b: b}
 	e.open('{')
 	e.strField("id", src.ID)
 	if src.Title != "" {
@@ -81,41 +91,90 @@ func encodeSidecar(src *Source) ([]byte, error) {
 	e.b = append(e.b, '"')
 	e.intField("words", src.Words)
 	e.key("segments")
-	if src.Segments == nil {
+	switch {
+	case src.Segments == nil:
 		e.b = append(e.b, "null"...)
-	} else {
-		e.open('[')
+	case len(src.Segments) == 0:
+		e.b = append(e.b, "[]"...)
+	default:
+		// The segments are most of a sidecar: they are written with their
+		// keys and indentation spelled out (at depth 1 in the object, 2
+		// in the array, 3 in a segment) rather than by the general
+		// encoder, and the strings segments share are quoted once.
+		var q segmentQuoter
+		e.b = append(e.b, '[')
 		for i := range src.Segments {
-			g := &src.Segments[i]
-			e.item()
-			e.open('{')
-			e.strField("id", g.ID)
-			e.strField("unit", g.Unit)
-			if g.Parent != "" {
-				e.strField("parent", g.Parent)
+			if i > 0 {
+				e.b = append(e.b, ',')
 			}
-			e.intField("start", g.Start)
-			e.intField("end", g.End)
-			e.intField("line", g.Line)
-			e.intField("end_line", g.EndLine)
-			if g.Speaker != "" {
-				e.strField("speaker", g.Speaker)
-			}
-			if g.Role != "" {
-				e.strField("role", g.Role)
-			}
-			if g.Time != "" {
-				e.strField("time", g.Time)
-			}
-			if g.Date != "" {
-				e.strField("date", g.Date)
-			}
-			e.close('}')
+			e.b = q.appendSegment(e.b, &src.Segments[i])
 		}
-		e.close(']')
+		e.b = append(e.b, "\n  ]"...)
+		e.first = false
 	}
 	e.close('}')
 	return e.b, nil
+}
+
+// segmentQuoter writes segments as the general encoder would at their
+// depth, remembering the last quoted speaker, role, time and date, which
+// neighbouring segments nearly always share.
+type segmentQuoter struct {
+	last   [4]string
+	quoted [4][]byte
+}
+
+// str appends the quoted value of field k (0 speaker, 1 role, 2 time,
+// 3 date).
+func (q *segmentQuoter) str(b []byte, k int, v string) []byte {
+	if q.quoted[k] == nil || q.last[k] != v {
+		q.last[k] = v
+		q.quoted[k] = appendJSONString(q.quoted[k][:0], v)
+	}
+	return append(b, q.quoted[k]...)
+}
+
+func (q *segmentQuoter) appendSegment(b []byte, g *Segment) []byte {
+	b = append(b, "\n    {\n      \"id\": "...)
+	b = appendJSONString(b, g.ID)
+	b = append(b, ",\n      \"unit\": "...)
+	switch g.Unit {
+	case UnitTurn, UnitParagraph, UnitSentence: // plain ASCII
+		b = append(b, '"')
+		b = append(b, g.Unit...)
+		b = append(b, '"')
+	default:
+		b = appendJSONString(b, g.Unit)
+	}
+	if g.Parent != "" {
+		b = append(b, ",\n      \"parent\": "...)
+		b = appendJSONString(b, g.Parent)
+	}
+	b = append(b, ",\n      \"start\": "...)
+	b = strconv.AppendInt(b, int64(g.Start), 10)
+	b = append(b, ",\n      \"end\": "...)
+	b = strconv.AppendInt(b, int64(g.End), 10)
+	b = append(b, ",\n      \"line\": "...)
+	b = strconv.AppendInt(b, int64(g.Line), 10)
+	b = append(b, ",\n      \"end_line\": "...)
+	b = strconv.AppendInt(b, int64(g.EndLine), 10)
+	if g.Speaker != "" {
+		b = append(b, ",\n      \"speaker\": "...)
+		b = q.str(b, 0, g.Speaker)
+	}
+	if g.Role != "" {
+		b = append(b, ",\n      \"role\": "...)
+		b = q.str(b, 1, g.Role)
+	}
+	if g.Time != "" {
+		b = append(b, ",\n      \"time\": "...)
+		b = q.str(b, 2, g.Time)
+	}
+	if g.Date != "" {
+		b = append(b, ",\n      \"date\": "...)
+		b = q.str(b, 3, g.Date)
+	}
+	return append(b, "\n    }"...)
 }
 
 // sidecarEncoder writes indented JSON: depth is the nesting level; first

@@ -181,7 +181,12 @@ func FuzzSidecarEncode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, title, speaker, seg string, n int, nanos int64) {
 		src := &Source{ID: id, Title: title, Kind: KindInterview, Number: n, Attrs: map[string]string{title: speaker, "k": id},
 			Speakers: []Speaker{{Name: speaker, Role: RoleParticipant, Turns: n}},
-			Ingested: time.Unix(0, nanos).UTC(), Segments: []Segment{{ID: seg, Unit: UnitTurn, Start: n, End: -n, Speaker: speaker}}}
+			Ingested: time.Unix(0, nanos).UTC(), Segments: []Segment{{ID: seg, Unit: UnitTurn, Start: n, End: -n, Speaker: speaker},
+				// Neighbours sharing and changing the strings the encoder
+				// quotes once, and every optional field.
+				{ID: id, Unit: seg, Parent: seg, Line: n, EndLine: n + 1, Speaker: speaker, Role: title, Time: id, Date: speaker},
+				{ID: title, Unit: UnitSentence, Parent: id, Speaker: title, Role: title, Time: seg, Date: speaker},
+				{ID: "", Unit: "", Speaker: speaker, Date: id}}}
 		want, werr := json.MarshalIndent(src, "", "  ")
 		got, gerr := encodeSidecar(src)
 		if (werr != nil) != (gerr != nil) {
@@ -205,6 +210,7 @@ func FuzzSidecarEncode(f *testing.F) {
 func BenchmarkSidecarDecode(b *testing.B) {
 	data := benchSidecar(b)
 	b.SetBytes(int64(len(data)))
+	defer reportCPU(b)()
 	for b.Loop() {
 		var s Source
 		if !decodeSidecar(data, &s) {
@@ -229,6 +235,7 @@ func BenchmarkSidecarEncode(b *testing.B) {
 	if err := json.Unmarshal(benchSidecar(b), &s); err != nil {
 		b.Fatal(err)
 	}
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := encodeSidecar(&s); err != nil {
 			b.Fatal(err)

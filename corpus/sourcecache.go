@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/gob"
 	"errors"
-	"hash/crc64"
-	"io"
 	"io/fs"
 	"os"
 	"runtime"
@@ -23,59 +21,21 @@ type SourceInfo struct {
 // sourceInfoCache is the file, in .thematic/, that keeps every source's
 // SourceInfo so that listings need not read the sidecars (which hold every
 // segment and are several times the size of the texts). Sidecars stay the
-// truth: an entry is used only while its sidecar has the size, modification
-// time and CRC-64 of its first and last 4 KiB recorded with it (the
-// first 4 KiB hold the text's hash and the time of ingest).
+// truth: an entry is used only while its sidecar has the key recorded with
+// it (see fileKey).
 const sourceInfoCacheFile = "sources.cache"
 
 // sourceInfoCacheVersion changes with the layout of the entries.
-const sourceInfoCacheVersion = 1
+const sourceInfoCacheVersion = 2
 
 type sourceInfoEntry struct {
-	Key  sidecarKey
+	Key  fileKey
 	Info SourceInfo
 }
 
 type sourceInfoCacheData struct {
 	Version int
 	Entries map[string]sourceInfoEntry
-}
-
-type sidecarKey struct {
-	Size, MTime int64
-	CRC         uint64
-}
-
-var sidecarCRC = crc64.MakeTable(crc64.ECMA)
-
-// sidecarKeyOf fingerprints a sidecar; a missing one is fs.ErrNotExist.
-func sidecarKeyOf(path string) (sidecarKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return sidecarKey{}, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return sidecarKey{}, err
-	}
-	k := sidecarKey{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}
-	const edge = 4 << 10
-	var buf [edge]byte
-	n, err := f.ReadAt(buf[:min(int64(edge), k.Size)], 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return k, err
-	}
-	k.CRC = crc64.Update(0, sidecarCRC, buf[:n])
-	if k.Size > edge {
-		off := max(int64(edge), k.Size-edge)
-		n, err := f.ReadAt(buf[:k.Size-off], off)
-		if err != nil && !errors.Is(err, io.EOF) {
-			return k, err
-		}
-		k.CRC = crc64.Update(k.CRC, sidecarCRC, buf[:n])
-	}
-	return k, nil
 }
 
 // SourceInfos returns every source's metadata and segment counts, in id
@@ -95,11 +55,11 @@ func (p *Project) SourceInfos() ([]SourceInfo, error) {
 		}
 	}
 	out := make([]SourceInfo, len(ids))
-	keys := make([]sidecarKey, len(ids))
+	keys := make([]fileKey, len(ids))
 	fresh := make([]bool, len(ids))
 	err = parallel(len(ids), runtime.GOMAXPROCS(0), func(i int) error {
 		id := ids[i]
-		k, err := sidecarKeyOf(p.Path(SourcesDir, id+".json"))
+		k, err := fileKeyOf(p.Path(SourcesDir, id+".json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -108,11 +68,11 @@ func (p *Project) SourceInfos() ([]SourceInfo, error) {
 			out[i] = e.Info
 			return nil
 		}
-		src, err := p.Source(id, false)
+		cs, _, err := p.loadSource(id, false, true)
 		if err != nil {
 			return err
 		}
-		out[i] = infoOf(src)
+		out[i] = infoOf(cs.src)
 		fresh[i] = true
 		return nil
 	})

@@ -76,13 +76,16 @@ type byteTurn struct {
 // code points.
 func finishTurns(text string, bts []byteTurn) []Turn {
 	idx := newCPIndex(text)
-	var out []Turn
+	out := make([]Turn, 0, len(bts))
 	for _, bt := range bts {
 		s, e := trimByteSpan(text, bt.start, bt.end)
 		if s >= e {
 			continue
 		}
 		out = append(out, Turn{Speaker: bt.speaker, Time: bt.time, Date: bt.date, Start: idx.cp(s), End: idx.cp(e)})
+	}
+	if len(out) == 0 {
+		return nil // no turns is nil, not an empty list
 	}
 	return out
 }
@@ -110,6 +113,13 @@ func splitTextLines(text string) []textLine {
 // trimByteSpan narrows [s,e) past surrounding white space.
 func trimByteSpan(text string, s, e int) (int, int) {
 	for s < e {
+		if c := text[s]; c < utf8.RuneSelf {
+			if !isASCIISpace(c) {
+				break
+			}
+			s++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(text[s:e])
 		if !unicode.IsSpace(r) {
 			break
@@ -117,6 +127,13 @@ func trimByteSpan(text string, s, e int) (int, int) {
 		s += n
 	}
 	for e > s {
+		if c := text[e-1]; c < utf8.RuneSelf {
+			if !isASCIISpace(c) {
+				break
+			}
+			e--
+			continue
+		}
 		r, n := utf8.DecodeLastRuneInString(text[s:e])
 		if !unicode.IsSpace(r) {
 			break
@@ -126,6 +143,11 @@ func trimByteSpan(text string, s, e int) (int, int) {
 	return s, e
 }
 
+// isASCIISpace is unicode.IsSpace for a byte below utf8.RuneSelf.
+func isASCIISpace(c byte) bool {
+	return c == ' ' || '\t' <= c && c <= '\r'
+}
+
 // ---- speaker labels -------------------------------------------------------
 
 // timestampPattern matches a timestamp as transcripts write it: 0:25,
@@ -133,9 +155,6 @@ func trimByteSpan(text string, s, e int) (int, int) {
 const timestampPattern = `\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?`
 
 var (
-	// labelPrefixRe is an optional indent and an optional line number set
-	// off by a tab or two spaces.
-	labelPrefixRe = regexp.MustCompile(`^([ \t]*)(?:\d{1,6}(?:\t|  )[ \t]*)?`)
 	// inlineLabelRe is "[time] Name (time): " with every part but the name
 	// and the colon optional, and optional markdown bold around it.
 	inlineLabelRe = regexp.MustCompile(`^(?:\*\*|__)?(?:[\[(]?(` + timestampPattern + `)[\])]?[ \t]+)?(?:\*\*|__)?` +
@@ -176,16 +195,17 @@ type labelCandidate struct {
 // parseLabel reads a speaker label at the start of line l, if it has one.
 func parseLabel(text string, l textLine, lineNo int) (labelCandidate, bool) {
 	s := text[l.start:l.end]
-	pre := labelPrefixRe.FindStringSubmatchIndex(s)
-	rest := s[pre[1]:]
+	indentEnd, prefixEnd := labelPrefix(s)
+	rest := s[prefixEnd:]
 	// Every label has a colon (or a timestamp's) near its start, or opens
 	// with a bracket: most lines are turned away here, cheaply.
 	if head := rest[:min(len(rest), 100)]; !strings.Contains(head, ":") && !strings.HasPrefix(rest, "[") {
 		return labelCandidate{}, false
 	}
-	st := labelStyle{indent: pre[3] > pre[2], number: pre[1] > pre[3]}
+	rest = rest[:labelScanEnd(rest)]
+	st := labelStyle{indent: indentEnd > 0, number: prefixEnd > indentEnd}
 	c := labelCandidate{line: lineNo}
-	if m := inlineLabelRe.FindStringSubmatchIndex(rest); m != nil {
+	if m := matchInlineLabel(rest); m != nil {
 		st.form = formColon
 		c.name = rest[m[4]:m[5]]
 		if m[2] >= 0 {
@@ -199,7 +219,7 @@ func parseLabel(text string, l textLine, lineNo int) (labelCandidate, bool) {
 				c.time, st.timeAfter = rest[m[g]:m[g+1]], true
 			}
 		}
-		c.contentStart = l.start + pre[1] + m[1]
+		c.contentStart = l.start + prefixEnd + m[1]
 	} else if m := standaloneLabelRe.FindStringSubmatchIndex(rest); m != nil {
 		st.form, st.timeAfter = formStandalone, true
 		c.name = rest[m[2]:m[3]]
@@ -211,7 +231,7 @@ func parseLabel(text string, l textLine, lineNo int) (labelCandidate, bool) {
 		if timestampRe.MatchString(c.name) {
 			return c, false
 		}
-		c.contentStart = l.start + pre[1] + m[1]
+		c.contentStart = l.start + prefixEnd + m[1]
 	} else {
 		return c, false
 	}
@@ -227,6 +247,87 @@ func parseLabel(text string, l textLine, lineNo int) (labelCandidate, bool) {
 		return c, false
 	}
 	return c, true
+}
+
+// matchInlineLabel is inlineLabelRe.FindStringSubmatchIndex(rest), with a
+// fast path for the commonest label, a name of ASCII letters and digits
+// directly followed by a colon and a space ("Interviewer: ...", "P3: ..."),
+// which the expression would match in the same way.
+func matchInlineLabel(rest string) []int {
+	k := strings.IndexByte(rest, ':')
+	if k < 1 || k > 61 || !isASCIILetter(rest[0]) {
+		return inlineLabelRe.FindStringSubmatchIndex(rest)
+	}
+	for i := 1; i < k; i++ {
+		if c := rest[i]; !isASCIILetter(c) && !('0' <= c && c <= '9') {
+			return inlineLabelRe.FindStringSubmatchIndex(rest)
+		}
+	}
+	end := k + 1
+	if end < len(rest) {
+		if c := rest[end]; c != ' ' && c != '\t' {
+			return inlineLabelRe.FindStringSubmatchIndex(rest)
+		}
+		for end < len(rest) && (rest[end] == ' ' || rest[end] == '\t') {
+			end++
+		}
+		if end < len(rest) && (rest[end] == '[' || rest[end] == '(') {
+			return inlineLabelRe.FindStringSubmatchIndex(rest) // maybe "Name: [time]"
+		}
+	}
+	return []int{0, end, -1, -1, 0, k, -1, -1, -1, -1}
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// labelPrefix finds what labelPrefixRe matches at the start of a line,
+// without the regular expression (it ran on every line): indentEnd is the
+// end of the indent, end the end of the whole prefix (indent and line
+// number).
+func labelPrefix(s string) (indentEnd, end int) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	d := i
+	for d < len(s) && '0' <= s[d] && s[d] <= '9' {
+		d++
+	}
+	// A line number is 1 to 6 digits set off by a tab or two spaces.
+	if n := d - i; n < 1 || n > 6 || d == len(s) {
+		return i, i
+	}
+	if s[d] != '\t' && !strings.HasPrefix(s[d:], "  ") {
+		return i, i
+	}
+	end = d
+	for end < len(s) && (s[end] == ' ' || s[end] == '\t') {
+		end++
+	}
+	return i, end
+}
+
+// labelScanLimit bounds how much of a line the label expressions read. None
+// of them can consume more than about 300 bytes other than spaces and tabs
+// (a 61-character name of 4-byte characters, two timestamps, brackets and
+// bold markers), so cutting a line after labelScanLimit such bytes changes
+// no match, while sparing the regular expressions long lines of prose.
+const labelScanLimit = 400
+
+// labelScanEnd is where to cut s for the label expressions: after its
+// labelScanLimit-th byte that is not a space or tab, at a character
+// boundary; len(s) for shorter lines.
+func labelScanEnd(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '\t' {
+			n++
+			if n > labelScanLimit && utf8.RuneStart(c) {
+				return i
+			}
+		}
+	}
+	return len(s)
 }
 
 // nameTitles are abbreviations that may end with a period inside a name.
@@ -370,7 +471,7 @@ func detectSpeakerTurns(text string) []Turn {
 		}
 	}
 
-	var accepted []labelCandidate
+	accepted := make([]labelCandidate, 0, len(cands))
 	for _, c := range cands {
 		ok := uses[c.key] >= 2
 		if !ok && (firstRepeated < 0 || c.line > firstRepeated) {
@@ -393,10 +494,10 @@ func detectSpeakerTurns(text string) []Turn {
 			spelling[c.key] = c.name
 		}
 	}
-	var bts []byteTurn
 	if len(accepted) == 0 {
 		return finishTurns(text, []byteTurn{{start: 0, end: len(text)}})
 	}
+	bts := make([]byteTurn, 0, len(accepted)+1)
 	bts = append(bts, byteTurn{start: 0, end: lines[accepted[0].line].start})
 	for i, c := range accepted {
 		end := len(text)
@@ -475,21 +576,33 @@ type foundDate struct {
 }
 
 // findDate returns the first date in s.
-func findDate(s string) (foundDate, bool) {
+func findDate(s string) (foundDate, bool) { return findDateIn(s, true) }
+
+// findDateIn is findDate; with quick false, it tries every expression
+// without the scans that rule them out (which tests compare against).
+func findDateIn(s string, quick bool) (foundDate, bool) {
 	var best foundDate
+	// Every date pattern holds an ASCII digit (\d is ASCII in Go's regexp):
+	// most lines of a diary have none and need not be searched.
+	if quick && !hasASCIIDigit(s) {
+		return best, false
+	}
 	found := false
 	take := func(f foundDate) {
 		if !found || f.start < best.start {
 			best, found = f, true
 		}
 	}
-	if m := isoDateRe.FindStringSubmatchIndex(s); m != nil {
+	// Each expression needs something a cheap scan can rule out first: a
+	// '-' for ISO dates, a '/' or '.' for numeric ones, a month's name for
+	// the others.
+	if m := submatchIf(!quick || strings.IndexByte(s, '-') >= 0, isoDateRe, s); m != nil {
 		y, mo, d := parseDigits(s[m[2]:m[3]]), parseDigits(s[m[4]:m[5]]), parseDigits(s[m[6]:m[7]])
 		if validCalendarDate(y, mo, d) {
 			take(foundDate{y: y, m: mo, d: d, start: m[0], end: m[1]})
 		}
 	}
-	if m := numDateRe.FindStringSubmatchIndex(s); m != nil {
+	if m := submatchIf(!quick || strings.ContainsAny(s, "/."), numDateRe, s); m != nil {
 		a, b, y := parseDigits(s[m[2]:m[3]]), parseDigits(s[m[6]:m[7]]), parseDigits(s[m[8]:m[9]])
 		if m[9]-m[8] == 2 {
 			y += 2000
@@ -508,6 +621,9 @@ func findDate(s string) (foundDate, bool) {
 		if validCalendarDate(y, f.m, f.d) {
 			take(f)
 		}
+	}
+	if quick && !mayHoldMonth(s) {
+		return best, found
 	}
 	if m := dmyDateRe.FindStringSubmatchIndex(s); m != nil {
 		f := foundDate{d: parseDigits(s[m[2]:m[3]]), m: monthNumbers[strings.ToLower(s[m[4]:m[4]+3])], start: m[0], end: m[1]}
@@ -528,6 +644,69 @@ func findDate(s string) (foundDate, bool) {
 		}
 	}
 	return best, found
+}
+
+// submatchIf is re.FindStringSubmatchIndex(s) when may is true, else nil.
+func submatchIf(may bool, re *regexp.Regexp, s string) []int {
+	if !may {
+		return nil
+	}
+	return re.FindStringSubmatchIndex(s)
+}
+
+// monthAbbrevs are the first three letters of every month name
+// monthPattern accepts.
+var monthAbbrevs = map[[3]byte]bool{}
+
+func init() {
+	for m := range monthNumbers {
+		monthAbbrevs[[3]byte{m[0], m[1], m[2]}] = true
+	}
+}
+
+// mayHoldMonth reports whether s may hold a month name as dmyDateRe and
+// mdyDateRe read them: false only when s is ASCII and no three letters of it
+// spell the start of a month in any case. (Case-insensitive matching folds
+// a few non-ASCII letters onto ASCII ones, the long s and the Kelvin sign,
+// so text with any non-ASCII byte is left to the expressions.)
+func mayHoldMonth(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for i := 0; i+3 <= len(s); i++ {
+		if monthAbbrevs[[3]byte{lowerASCII(s[i]), lowerASCII(s[i+1]), lowerASCII(s[i+2])}] {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// headingMatch is headingRe.FindStringSubmatch(s), tried only on lines
+// that start with '#'.
+func headingMatch(s string) []string {
+	if !strings.HasPrefix(s, "#") {
+		return nil
+	}
+	return headingRe.FindStringSubmatch(s)
+}
+
+// hasASCIIDigit reports whether s holds a byte '0'...'9'.
+func hasASCIIDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // parseDigits reads a short string of ASCII digits.
@@ -566,7 +745,9 @@ type entryLine struct {
 func parseEntryLine(text string, l textLine, lineNo int) (entryLine, bool) {
 	s := text[l.start:l.end]
 	e := entryLine{line: lineNo, contentStart: l.end}
-	if m := headingRe.FindStringSubmatch(s); m != nil {
+	// headingRe needs a '#' first; testing for it spares most lines the
+	// regular expression.
+	if m := headingMatch(s); m != nil {
 		e.level = len(m[1])
 		if f, ok := findDate(m[2]); ok {
 			e.date, e.dated = f, true

@@ -495,6 +495,7 @@ func FuzzDetectTurns(f *testing.F) {
 func BenchmarkDetectTurns(b *testing.B) {
 	text := benchTranscript(b)
 	b.SetBytes(int64(len(text)))
+	defer reportCPU(b)()
 	for b.Loop() {
 		DetectTurns(text, KindInterview)
 	}

@@ -3,6 +3,7 @@ package export
 import (
 	"strings"
 
+	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/codebook"
 )
 
@@ -14,36 +15,57 @@ import (
 type CodebookTable struct {
 	p      *prepared
 	counts []nodeCount // per node, then per unknown code
+	err    error
 }
 
-// BuildCodebookTable makes the codebook table of a study.
+// BuildCodebookTable makes the codebook table of a study. Reading the
+// codings (Study.Each) may fail: see Err.
 func BuildCodebookTable(st *Study) *CodebookTable {
 	p := prepare(st)
-	ct := &CodebookTable{p: p, counts: make([]nodeCount, len(p.nodes)+len(p.unknown))}
+	// Counted per code scanned, then added up the codebook's tree.
+	type codeCount struct {
+		n       int
+		sources map[*srcInfo]bool
+	}
+	var per []codeCount // by index in p.codeIDs
+	err := p.scan(func(c *analysis.Coding, si *srcInfo, code int32) error {
+		for int(code) >= len(per) {
+			per = append(per, codeCount{sources: map[*srcInfo]bool{}})
+		}
+		per[code].n++
+		per[code].sources[si] = true
+		return nil
+	})
+	ct := &CodebookTable{p: p, counts: make([]nodeCount, len(p.nodes)+len(p.unknown)), err: err}
 	for i := range ct.counts {
 		ct.counts[i] = nodeCount{first: -1, sources: map[*srcInfo]bool{}, cases: map[string]bool{}}
 	}
-	add := func(k int, si *srcInfo) {
+	add := func(k int, cc *codeCount) {
 		c := &ct.counts[k]
-		c.n++
-		c.sources[si] = true
-		if si.src.Case != "" {
-			c.cases[si.src.Case] = true
+		c.n += cc.n
+		for si := range cc.sources {
+			c.sources[si] = true
+			if si.src.Case != "" {
+				c.cases[si.src.Case] = true
+			}
 		}
 	}
-	for _, c := range p.codings {
-		si := p.byID[c.Source]
-		n := p.node(c.Code)
+	for k, id := range p.codeIDs {
+		n := p.node(id)
 		if n == nil {
-			add(p.order[c.Code], si)
+			add(p.order[id], &per[k])
 			continue
 		}
 		for _, m := range n.Path() {
-			add(p.order[m.ID], si)
+			add(p.order[m.ID], &per[k])
 		}
 	}
 	return ct
 }
+
+// Err is the error of reading the codings, if there was one; the table is
+// then incomplete, and writing it fails with that error.
+func (ct *CodebookTable) Err() error { return ct.err }
 
 // Table is the codebook table.
 func (ct *CodebookTable) Table() Table {
@@ -63,6 +85,9 @@ func (ct *CodebookTable) Table() Table {
 		{Title: "Cases", Key: "cases", Number: true, Width: 9},
 	}
 	rows := func(emit func([]any) error) error {
+		if ct.err != nil {
+			return ct.err
+		}
 		row := make([]any, len(cols))
 		counts := func(c *nodeCount) {
 			row[9], row[10], row[11] = c.n, len(c.sources), len(c.cases)

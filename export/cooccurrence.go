@@ -46,6 +46,13 @@ func BuildCooccurrence(st *Study, opts CooccurrenceOptions) (*Cooccurrence, erro
 		opts.Level = codebook.LevelCode
 	}
 	p := prepare(st)
+	if _, _, err := columnSets(p, opts.Level); err != nil {
+		return nil, err // the level, checked before the codings are read
+	}
+	recs, err := scanSpans(p)
+	if err != nil {
+		return nil, err
+	}
 	cols, codeCols, err := columnSets(p, opts.Level)
 	if err != nil {
 		return nil, err
@@ -54,16 +61,21 @@ func BuildCooccurrence(st *Study, opts CooccurrenceOptions) (*Cooccurrence, erro
 	for i := range co.both {
 		co.both[i] = make([]int, len(cols))
 	}
-	spans := codedSpans(p, len(cols), codeCols)
+	spans := codedSpans(p, recs, len(cols), codeCols)
+	recs = nil
 	var present [][]int32 // per segment, the columns present
-	for _, si := range p.srcs {
-		segs := unitSegments(si.src, opts.Unit)
+	// Every source's segments are counted, coded or not.
+	err = p.eachBody(p.srcs, withSegments, func(si *srcInfo, b *srcBody) error {
+		segs := unitSegments(b.src, opts.Unit)
 		co.units += len(segs)
+		if !hasSpans(spans, si) {
+			return nil
+		}
 		present = present[:0]
 		for range segs {
 			present = append(present, nil)
 		}
-		for k, sp := range spans[si.pos][:len(cols)] {
+		for k, sp := range spans[si.index][:len(cols)] {
 			markUnits(segs, sp, func(u int) { present[u] = append(present[u], int32(k)) })
 		}
 		for _, ks := range present {
@@ -76,6 +88,10 @@ func BuildCooccurrence(st *Study, opts CooccurrenceOptions) (*Cooccurrence, erro
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return co, nil
 }
@@ -179,7 +195,7 @@ func (co *Cooccurrence) about() [][2]string {
 		{"Unit", co.opts.Unit},
 		{"Segments", strconv.Itoa(co.units)},
 		{"Sources", strconv.Itoa(len(co.p.srcs))},
-		{"Codings", strconv.Itoa(len(co.p.codings))},
+		{"Codings", strconv.Itoa(co.p.ncodings)},
 		{"Rule", "a code is present in a " + co.opts.Unit + " when one of its codings overlaps it by a character or more"},
 	}
 	return append(out, co.opts.About...)

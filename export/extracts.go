@@ -15,22 +15,6 @@ import (
 	"github.com/thematic-qda/thematic/internal/errs"
 )
 
-// Study is what the exports of a project are made from: its codebook,
-// sources and case attributes, and the codings to export (those of the
-// coders chosen, already filtered by the caller). Orphaned codings, whose
-// positions are stale, and codings of sources not in Sources are left out
-// of every export.
-type Study struct {
-	Codebook *codebook.Codebook // nil: no codebook, every code is "not in the codebook"
-	// Sources hold their segments and text, in the order exports list them.
-	Sources []*corpus.Source
-	Cases   corpus.Cases // attributes of cases (cases.csv)
-	// Citation is the citation label template (thematic.yaml); empty means
-	// "({Kind} {n})".
-	Citation string
-	Codings  []analysis.Coding
-}
-
 // Document is an export that can be written in every format: as workbook
 // sheets, as one table (CSV and JSON) and as a Markdown document.
 type Document interface {
@@ -120,167 +104,18 @@ type ExtractOptions struct {
 // partSep joins the parts of an extract cut to some speakers' turns.
 const partSep = " […] "
 
-// srcInfo is a source prepared for the exports.
-type srcInfo struct {
-	src      *corpus.Source
-	pos      int    // index in Study.Sources
-	cite     string // citation label
-	attrs    map[string]string
-	turns    []corpus.Segment // the turn segments, in text order
-	tx       *analysis.TextIndex
-	lineHead []int // code-point offsets of line starts; built when first needed
-}
-
-// text returns the index of the source's text, built on first use.
-func (si *srcInfo) text() *analysis.TextIndex {
-	if si.tx == nil {
-		si.tx = analysis.NewTextIndex(si.src.Text)
-	}
-	return si.tx
-}
-
-// line returns the 1-based line of code point cp.
-func (si *srcInfo) line(cp int) int {
-	if si.lineHead == nil {
-		si.lineHead = []int{0}
-		i := 0
-		for _, r := range si.src.Text {
-			i++
-			if r == '\n' {
-				si.lineHead = append(si.lineHead, i)
-			}
-		}
-	}
-	return sort.SearchInts(si.lineHead, cp+1)
-}
-
-// turnAt returns the turn holding code point start, else the first turn
-// that begins inside [start, end) (a span starting on a speaker's label),
-// else nil.
-func (si *srcInfo) turnAt(start, end int) *corpus.Segment {
-	i := sort.Search(len(si.turns), func(i int) bool { return si.turns[i].End > start })
-	if i < len(si.turns) && si.turns[i].Start < end {
-		return &si.turns[i]
-	}
-	return nil
-}
-
-// prepared is a Study made ready for the exports.
-type prepared struct {
-	st       *Study
-	srcs     []*srcInfo
-	byID     map[string]*srcInfo
-	nodes    []*codebook.Node   // every codebook node, in file order (each before its children)
-	order    map[string]int     // node id -> index in nodes; unknown codes after, by id
-	unknown  []string           // code ids used by codings but not in the codebook, sorted
-	codings  []*analysis.Coding // usable codings: not orphaned, of a known source
-	attrKeys []string           // attribute names of the sources and their cases, sorted
-	labels   map[*codebook.Node][3]string
-}
-
-// prepare indexes a study.
-func prepare(st *Study) *prepared {
-	p := &prepared{st: st, byID: make(map[string]*srcInfo, len(st.Sources)), order: map[string]int{},
-		labels: map[*codebook.Node][3]string{}}
-	tmpl := st.Citation
-	if tmpl == "" {
-		tmpl = "({Kind} {n})"
-	}
-	keys := map[string]bool{}
-	for i, src := range st.Sources {
-		if _, dup := p.byID[src.ID]; dup {
-			continue
-		}
-		attrs := corpus.CaseAttrs(src, st.Cases)
-		si := &srcInfo{src: src, pos: i, cite: corpus.Citation(tmpl, src, attrs), attrs: attrs}
-		for _, seg := range src.Segments {
-			if seg.Unit == corpus.UnitTurn {
-				si.turns = append(si.turns, seg)
-			}
-		}
-		for k := range attrs {
-			keys[k] = true
-		}
-		p.srcs = append(p.srcs, si)
-		p.byID[src.ID] = si
-	}
-	p.attrKeys = sortedKeys(keys)
-	if st.Codebook != nil {
-		st.Codebook.Walk(func(n *codebook.Node) bool {
-			p.order[n.ID] = len(p.nodes)
-			p.nodes = append(p.nodes, n)
-			p.labels[n] = nodeLabels(n)
-			return true
-		})
-	}
-	unknown := map[string]bool{}
-	for i := range st.Codings {
-		c := &st.Codings[i]
-		if c.Orphan || p.byID[c.Source] == nil || c.End <= c.Start {
-			continue
-		}
-		p.codings = append(p.codings, c)
-		if _, ok := p.order[c.Code]; !ok {
-			unknown[c.Code] = true
-		}
-	}
-	p.unknown = sortedKeys(unknown)
-	for i, id := range p.unknown {
-		p.order[id] = len(p.nodes) + i
-	}
-	return p
-}
-
-// node returns the codebook node of a code id, or nil.
-func (p *prepared) node(id string) *codebook.Node {
-	if i, ok := p.order[id]; ok && i < len(p.nodes) {
-		return p.nodes[i]
-	}
-	return nil
-}
-
-// nodeLabels gives the Theme, Sub-theme and Code columns of a node: the
-// names on its path, child codes as "Parent › Child".
-func nodeLabels(n *codebook.Node) [3]string {
-	var out [3]string
-	var codes []string
-	for _, m := range n.Path() {
-		switch m.Level {
-		case codebook.LevelTheme:
-			out[0] = m.Name
-		case codebook.LevelSubtheme:
-			out[1] = m.Name
-		default:
-			codes = append(codes, m.Name)
-		}
-	}
-	out[2] = strings.Join(codes, " › ")
-	return out
-}
-
-// sortedKeys returns the keys of a set in order.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // extract is one row of an extracts export.
 type extract struct {
 	code          string
 	node          *codebook.Node // nil: not in the codebook
 	si            *srcInfo
-	start, end    int
 	text          string
-	speaker, role string
+	speaker       string
 	position      string
 	coder, origin string
 	memo          string
-	group         int // index in ExtractSet.groups
-	row           int // 1-based data row in the group's sheet
+	group         int32 // index in ExtractSet.groups
+	row           int32 // 1-based data row in the group's sheet
 }
 
 // extractGroup is the extracts of one sheet.
@@ -314,8 +149,18 @@ type nodeCount struct {
 	cases   map[string]bool
 }
 
+// xcoding is what an extract needs of a coding: kept from a streamed
+// coding, its strings are copies (or shared among codings).
+type xcoding struct {
+	code          int32 // index in prepared.codeIDs
+	start, end    int
+	id, quote     string
+	coder, origin string // shared
+	memo          string // trimmed
+}
+
 // BuildExtracts builds the extracts of a study. Options out of range are
-// *errs.InputError.
+// *errs.InputError; so are the errors of reading the codings and sources.
 func BuildExtracts(st *Study, opts ExtractOptions) (*ExtractSet, error) {
 	switch opts.By {
 	case "":
@@ -335,75 +180,142 @@ func BuildExtracts(st *Study, opts ExtractOptions) (*ExtractSet, error) {
 	p := prepare(st)
 	x := &ExtractSet{p: p, ownItems: map[string][]int{}}
 
-	cs := slices.Clone(p.codings)
-	slices.SortFunc(cs, func(a, b *analysis.Coding) int {
-		return cmp.Or(
-			cmp.Compare(p.order[a.Code], p.order[b.Code]),
-			cmp.Compare(p.byID[a.Source].pos, p.byID[b.Source].pos),
-			cmp.Compare(a.Start, b.Start),
-			cmp.Compare(a.End, b.End),
-			cmp.Compare(a.Coder, b.Coder),
-			cmp.Compare(a.ID, b.ID),
-		)
+	// The codings by source, so that each source is read once and its
+	// codings let go once its extracts are made.
+	bySrc := make([][]xcoding, len(p.srcs))
+	n := 0
+	err := p.scan(func(c *analysis.Coding, si *srcInfo, code int32) error {
+		bySrc[si.index] = append(bySrc[si.index], xcoding{code: code, start: c.Start, end: c.End,
+			id: strings.Clone(c.ID), quote: strings.Clone(c.Quote),
+			coder: p.intern(c.Coder), origin: p.intern(c.Origin), memo: strings.Clone(strings.TrimSpace(c.Memo))})
+		n++
+		return nil
 	})
-	x.items = make([]extract, 0, len(cs))
-	for i := 0; i < len(cs); {
-		j, end := i+1, cs[i].End
-		if opts.Merge {
-			for j < len(cs) && cs[j].Code == cs[i].Code && cs[j].Source == cs[i].Source &&
-				(cs[j].Start < end || strings.TrimSpace(x.p.byID[cs[i].Source].text().Slice(end, cs[j].Start)) == "") {
-				end = max(end, cs[j].End)
-				j++
-			}
-		}
-		if e, ok := x.makeExtract(cs[i:j], end, opts); ok {
-			x.items = append(x.items, e)
-		}
-		i = j
+	if err != nil {
+		return nil, err
 	}
+	var coded []*srcInfo
+	for _, si := range p.srcs {
+		if len(bySrc[si.index]) > 0 {
+			coded = append(coded, si)
+		}
+	}
+	order := p.codeOrders()
+	x.items = make([]extract, 0, n)
+	err = p.eachBody(coded, withSegments|withText, func(si *srcInfo, b *srcBody) error {
+		cs := bySrc[si.index]
+		bySrc[si.index] = nil
+		// In the order of the export within the source.
+		slices.SortFunc(cs, func(a, b xcoding) int {
+			return cmp.Or(
+				cmp.Compare(order[a.code], order[b.code]),
+				cmp.Compare(a.start, b.start),
+				cmp.Compare(a.end, b.end),
+				cmp.Compare(a.coder, b.coder),
+				cmp.Compare(a.id, b.id),
+			)
+		})
+		for i := 0; i < len(cs); {
+			j, end := i+1, cs[i].end
+			if opts.Merge {
+				for j < len(cs) && cs[j].code == cs[i].code &&
+					(cs[j].start < end || strings.TrimSpace(b.text().Slice(end, cs[j].start)) == "") {
+					end = max(end, cs[j].end)
+					j++
+				}
+			}
+			if e, ok := x.makeExtract(si, b, cs[i:j], end, opts); ok {
+				x.items = append(x.items, e)
+			}
+			i = j
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	byCodeOrder(x.items, p.order)
 	x.group(opts.By)
 	x.count()
 	return x, nil
 }
 
+// byCodeOrder puts extracts made source by source in the order of the
+// export, in place: by code (in codebook order), keeping for each code the
+// order they were made in, that is by source, then position. A counting
+// sort gives each extract its place, then each cycle of the permutation
+// is followed, moving every extract once.
+func byCodeOrder(items []extract, order map[string]int) {
+	var at []int
+	key := make([]int32, len(items))
+	for i := range items {
+		k := order[items[i].code]
+		key[i] = int32(k)
+		for len(at) <= k+1 {
+			at = append(at, 0)
+		}
+		at[k+1]++
+	}
+	for k := 1; k < len(at); k++ {
+		at[k] += at[k-1]
+	}
+	dest := make([]int32, len(items)) // where each extract goes
+	for i, k := range key {
+		dest[i] = int32(at[k])
+		at[k]++
+	}
+	for i := range items {
+		for int(dest[i]) != i {
+			d := dest[i]
+			items[i], items[d] = items[d], items[i]
+			dest[i], dest[d] = dest[d], d
+		}
+	}
+}
+
 // makeExtract makes the extract of a run of codings of one code in one
-// source, cs[0].Start to end, or reports that the options leave it out.
-func (x *ExtractSet) makeExtract(cs []*analysis.Coding, end int, opts ExtractOptions) (extract, bool) {
-	c := cs[0]
-	si := x.p.byID[c.Source]
-	e := extract{code: c.Code, node: x.p.node(c.Code), si: si, start: c.Start, end: end, text: c.Quote}
+// source, cs[0].start to end, or reports that the options leave it out.
+func (x *ExtractSet) makeExtract(si *srcInfo, b *srcBody, cs []xcoding, end int, opts ExtractOptions) (extract, bool) {
+	c := &cs[0]
+	code := x.p.codeIDs[c.code]
+	e := extract{code: code, node: x.p.node(code), si: si, text: c.quote}
+	start := c.start
 	if len(cs) > 1 {
-		e.text = si.text().Slice(e.start, e.end)
+		e.text = b.slice(start, end)
 	}
 	if len(opts.Roles) > 0 {
 		var ok bool
-		if e, ok = x.keepRoles(e, opts.Roles); !ok {
+		if start, end, e.text, ok = keepRoles(b, start, end, e.text, opts.Roles); !ok {
 			return e, false
 		}
 	}
 	if opts.MinWords > 0 && corpus.CountWords(e.text) < opts.MinWords {
 		return e, false
 	}
-	if t := si.turnAt(e.start, e.end); t != nil {
-		e.speaker, e.role = t.Speaker, t.Role
+	if t := b.turnAt(start, end); t != nil {
+		e.speaker = x.p.intern(t.Speaker)
 		if t.Time != "" {
-			e.position = t.Time
+			e.position = x.p.intern(t.Time)
 		}
 	}
 	if e.position == "" {
-		l1, l2 := si.line(e.start), si.line(e.end-1)
+		l1, l2 := b.line(start), b.line(end-1)
 		if l1 == l2 {
 			e.position = "line " + strconv.Itoa(l1)
 		} else {
 			e.position = "lines " + strconv.Itoa(l1) + "-" + strconv.Itoa(l2)
 		}
 	}
+	if len(cs) == 1 {
+		e.coder, e.origin, e.memo = c.coder, c.origin, c.memo
+		return e, true
+	}
 	var coders, origins, memos []string
 	for _, c := range cs {
-		coders = appendNew(coders, c.Coder)
-		origins = appendNew(origins, c.Origin)
-		if m := strings.TrimSpace(c.Memo); m != "" {
-			memos = appendNew(memos, m)
+		coders = appendNew(coders, c.coder)
+		origins = appendNew(origins, c.origin)
+		if c.memo != "" {
+			memos = appendNew(memos, c.memo)
 		}
 	}
 	e.coder, e.origin, e.memo = strings.Join(coders, ", "), strings.Join(origins, ", "), strings.Join(memos, "\n")
@@ -418,24 +330,24 @@ func appendNew(list []string, s string) []string {
 	return append(list, s)
 }
 
-// keepRoles cuts an extract to the parts of it inside turns of the roles.
-func (x *ExtractSet) keepRoles(e extract, roles []string) (extract, bool) {
-	si := e.si
-	i := sort.Search(len(si.turns), func(i int) bool { return si.turns[i].End > e.start })
+// keepRoles cuts the extract text from start to end to the parts of it
+// inside turns of the roles, and returns where what is kept starts and
+// ends, and its text; ok is false when nothing is kept.
+func keepRoles(b *srcBody, start, end int, text string, roles []string) (int, int, string, bool) {
+	turns := b.turnList()
+	i := sort.Search(len(turns), func(i int) bool { return turns[i].End > start })
 	var parts []string
 	first, last := -1, -1
-	whole := false
-	for ; i < len(si.turns) && si.turns[i].Start < e.end; i++ {
-		t := &si.turns[i]
+	for ; i < len(turns) && turns[i].Start < end; i++ {
+		t := &turns[i]
 		if !slices.Contains(roles, t.Role) {
 			continue
 		}
-		s, en := max(t.Start, e.start), min(t.End, e.end)
-		if s == e.start && en == e.end {
-			whole = true // the extract lies inside this one turn
-			break
+		s, en := max(t.Start, start), min(t.End, end)
+		if s == start && en == end {
+			return start, end, text, true // the extract lies inside this one turn
 		}
-		if part := strings.TrimSpace(si.text().Slice(s, en)); part != "" {
+		if part := strings.TrimSpace(b.text().Slice(s, en)); part != "" {
 			parts = append(parts, part)
 			if first < 0 {
 				first = s
@@ -443,14 +355,10 @@ func (x *ExtractSet) keepRoles(e extract, roles []string) (extract, bool) {
 			last = en
 		}
 	}
-	switch {
-	case whole:
-		return e, true
-	case len(parts) == 0:
-		return e, false
+	if len(parts) == 0 {
+		return start, end, text, false
 	}
-	e.start, e.end, e.text = first, last, strings.Join(parts, partSep)
-	return e, true
+	return first, last, strings.Join(parts, partSep), true
 }
 
 // group sorts the extracts into sheets.
@@ -471,9 +379,9 @@ func (x *ExtractSet) group(by string) {
 			byKey[key] = g
 			x.groups = append(x.groups, extractGroup{title: title, node: gn})
 		}
-		e.group = g
+		e.group = int32(g)
 		x.groups[g].items = append(x.groups[g].items, i)
-		e.row = len(x.groups[g].items)
+		e.row = int32(len(x.groups[g].items))
 		x.ownItems[e.code] = append(x.ownItems[e.code], i)
 	}
 	used := map[string]bool{}
@@ -643,7 +551,7 @@ func (x *ExtractSet) link(text string, c *nodeCount) any {
 		return text
 	}
 	e := &x.items[c.first]
-	return Link{Text: text, Sheet: x.groups[e.group].sheet, Cell: "A" + strconv.Itoa(e.row+1)}
+	return Link{Text: text, Sheet: x.groups[e.group].sheet, Cell: "A" + strconv.Itoa(int(e.row)+1)}
 }
 
 // indexSheet is the codebook tree with counts.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/codebook"
 	"github.com/thematic-qda/thematic/corpus"
 	"github.com/thematic-qda/thematic/internal/errs"
@@ -109,10 +110,6 @@ func columnSets(p *prepared, level string) (cols []colSet, codeCols map[string][
 			}
 		}
 	case codebook.LevelSubtheme:
-		coded := map[string]bool{}
-		for _, c := range p.codings {
-			coded[c.Code] = true
-		}
 		for _, n := range p.nodes {
 			if n.Level != codebook.LevelTheme {
 				continue
@@ -130,7 +127,7 @@ func columnSets(p *prepared, level string) (cols []colSet, codeCols map[string][
 			switch {
 			case !hasSub:
 				add(n.Name, n.ID, n, rest)
-			case len(rest) > 1 || coded[n.ID]:
+			case len(rest) > 1 || p.coded(n.ID):
 				add(n.Name+" (other)", n.ID+"/other", n, rest)
 			}
 		}
@@ -146,21 +143,42 @@ func columnSets(p *prepared, level string) (cols []colSet, codeCols map[string][
 	return cols, codeCols, nil
 }
 
-// codedSpans returns, for every source of p (by position) and column, the
-// merged spans of the codings counted in that column, and in a last extra
-// column the merged spans of all of them.
-func codedSpans(p *prepared, ncol int, codeCols map[string][]int) [][][]span {
-	out := make([][][]span, len(p.st.Sources))
-	for _, si := range p.srcs {
-		out[si.pos] = make([][]span, ncol+1)
+// cspan is a coding reduced to what the counts need.
+type cspan struct {
+	si, code   int32 // indices in prepared.srcs and prepared.codeIDs
+	start, end int
+}
+
+// scanSpans reads the study's codings as spans.
+func scanSpans(p *prepared) ([]cspan, error) {
+	out := make([]cspan, 0, len(p.st.Codings)) // room for them all when they are given whole
+	err := p.scan(func(c *analysis.Coding, si *srcInfo, code int32) error {
+		out = append(out, cspan{si: si.index, code: code, start: c.Start, end: c.End})
+		return nil
+	})
+	return out, err
+}
+
+// codedSpans returns, for every source of p (by index in p.srcs) and
+// column, the merged spans of the codings counted in that column, and in a
+// last extra column the merged spans of all of them.
+func codedSpans(p *prepared, recs []cspan, ncol int, codeCols map[string][]int) [][][]span {
+	colsOf := make([][]int, len(p.codeIDs))
+	for k, id := range p.codeIDs {
+		colsOf[k] = codeCols[id]
 	}
-	for _, c := range p.codings {
-		cols := codeCols[c.Code]
+	out := make([][][]span, len(p.srcs))
+	for _, c := range recs {
+		cols := colsOf[c.code]
 		if len(cols) == 0 {
 			continue
 		}
-		row := out[p.byID[c.Source].pos]
-		s := span{c.Start, c.End}
+		row := out[c.si]
+		if row == nil {
+			row = make([][]span, ncol+1)
+			out[c.si] = row
+		}
+		s := span{c.start, c.end}
 		for _, k := range cols {
 			row[k] = append(row[k], s)
 		}
@@ -168,10 +186,15 @@ func codedSpans(p *prepared, ncol int, codeCols map[string][]int) [][][]span {
 	}
 	for _, row := range out {
 		for k := range row {
-			row[k] = mergeRanges(row[k])
+			row[k] = slices.Clip(mergeRanges(row[k]))
 		}
 	}
 	return out
+}
+
+// hasSpans reports whether source si has spans in spans (of codedSpans).
+func hasSpans(spans [][][]span, si *srcInfo) bool {
+	return spans[si.index] != nil
 }
 
 // unitSegments returns the segments of a unit in a source, in text order.
@@ -226,7 +249,7 @@ type Matrix struct {
 	rowSrcs  [][]*srcInfo
 	cols     []colSet
 	colKeys  []string
-	spans    [][][]span // [source pos][column, then all]
+	spans    [][][]span // [source index in p.srcs][column, then all]; nil for a source without codings
 	// vals[r][c] for r <= len(rows) (the last is the total row) and
 	// c <= len(cols) (the last is the total column); nil for CellExtracts.
 	vals [][]any
@@ -257,15 +280,24 @@ func BuildMatrix(st *Study, opts MatrixOptions) (*Matrix, error) {
 	if err := mx.buildRows(); err != nil {
 		return nil, err
 	}
+	if _, _, err := columnSets(p, opts.Cols); err != nil {
+		return nil, err // the level, checked before the codings are read
+	}
+	recs, err := scanSpans(p)
+	if err != nil {
+		return nil, err
+	}
 	cols, codeCols, err := columnSets(p, opts.Cols)
 	if err != nil {
 		return nil, err
 	}
 	mx.cols = cols
-	mx.spans = codedSpans(p, len(cols), codeCols)
+	mx.spans = codedSpans(p, recs, len(cols), codeCols)
 	mx.keys()
 	if opts.Cell != CellExtracts {
-		mx.count()
+		if err := mx.count(); err != nil {
+			return nil, err
+		}
 	}
 	return mx, nil
 }
@@ -404,47 +436,77 @@ func (mx *Matrix) keys() {
 	mx.colKeys = append(mx.colKeys, total)
 }
 
-// count works out every count cell and the totals.
-func (mx *Matrix) count() {
+// count works out every count cell and the totals, reading the sources
+// the cell measure needs: the segments of the coded ones (of all of them
+// for percentages, whose base is every segment), or the text of the coded
+// ones for words.
+func (mx *Matrix) count() error {
 	p, ncol := mx.p, len(mx.cols)
 	type tally struct{ segs, words, srcs int }
-	// Per source and column (with the all-columns one last).
-	per := make([][]tally, len(p.st.Sources))
-	units := make([]int, len(p.st.Sources))
+	// Per source and column (with the all-columns one last); nil for a
+	// source without codings.
+	per := make([][]tally, len(p.srcs))
+	units := make([]int, len(p.srcs))
+	var coded []*srcInfo
 	for _, si := range p.srcs {
-		segs := unitSegments(si.src, mx.opts.Unit)
-		units[si.pos] = len(segs)
-		per[si.pos] = make([]tally, ncol+1)
-		for k, sp := range mx.spans[si.pos] {
-			if len(sp) == 0 {
-				continue
-			}
-			t := &per[si.pos][k]
-			t.srcs = 1
-			switch mx.opts.Cell {
-			case CellSegments, CellPercent:
-				markUnits(segs, sp, func(int) { t.segs++ })
-			case CellWords:
-				for _, s := range sp {
-					t.words += corpus.CountWords(si.text().Slice(s.start, s.end))
-				}
+		if !hasSpans(mx.spans, si) {
+			continue
+		}
+		coded = append(coded, si)
+		per[si.index] = make([]tally, ncol+1)
+		for k, sp := range mx.spans[si.index] {
+			if len(sp) > 0 {
+				per[si.index][k].srcs = 1
 			}
 		}
 	}
-	all := make([]*srcInfo, 0, len(p.srcs))
-	all = append(all, p.srcs...)
-	rowSrcs := append(slices.Clone(mx.rowSrcs), all)
+	var err error
+	switch mx.opts.Cell {
+	case CellSegments, CellPercent:
+		need := coded
+		if mx.opts.Cell == CellPercent {
+			need = p.srcs
+		}
+		err = p.eachBody(need, withSegments, func(si *srcInfo, b *srcBody) error {
+			segs := unitSegments(b.src, mx.opts.Unit)
+			units[si.index] = len(segs)
+			for k, sp := range mx.spans[si.index] {
+				if len(sp) > 0 {
+					t := &per[si.index][k]
+					markUnits(segs, sp, func(int) { t.segs++ })
+				}
+			}
+			return nil
+		})
+	case CellWords:
+		err = p.eachBody(coded, withText, func(si *srcInfo, b *srcBody) error {
+			for k, sp := range mx.spans[si.index] {
+				t := &per[si.index][k]
+				for _, s := range sp {
+					t.words += corpus.CountWords(b.text().Slice(s.start, s.end))
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return err
+	}
+	rowSrcs := append(slices.Clone(mx.rowSrcs), p.srcs)
 	mx.vals = make([][]any, len(rowSrcs))
 	for r, srcs := range rowSrcs {
 		mx.vals[r] = make([]any, ncol+1)
 		nunits := 0
 		for _, si := range srcs {
-			nunits += units[si.pos]
+			nunits += units[si.index]
 		}
 		for k := 0; k <= ncol; k++ {
 			var sum tally
 			for _, si := range srcs {
-				t := per[si.pos][k]
+				if per[si.index] == nil {
+					continue
+				}
+				t := per[si.index][k]
 				sum.segs += t.segs
 				sum.words += t.words
 				sum.srcs += t.srcs
@@ -465,21 +527,55 @@ func (mx *Matrix) count() {
 			}
 		}
 	}
+	return nil
 }
 
-// framework is the text of a framework cell: the passages of the row's
-// sources coded under column k, each followed by its citation, in source
-// and text order, separated by blank lines.
-func (mx *Matrix) framework(r, k int) string {
-	var parts []string
-	for _, si := range mx.rowSrcs[r] {
-		for _, s := range mx.spans[si.pos][k] {
-			if t := strings.TrimSpace(si.text().Slice(s.start, s.end)); t != "" {
-				parts = append(parts, t+" "+si.cite)
+// frameworkRows streams the rows of a framework matrix, each cell the
+// passages of the row's sources coded under its column, each followed by
+// its citation, in source and text order, separated by blank lines. The
+// text of each coded source is read once, row by row.
+func (mx *Matrix) frameworkRows(row []any, emit func([]any) error) error {
+	ncol := len(mx.cols)
+	var coded []*srcInfo
+	for _, srcs := range mx.rowSrcs {
+		for _, si := range srcs {
+			if hasSpans(mx.spans, si) {
+				coded = append(coded, si)
 			}
 		}
 	}
-	return strings.Join(parts, "\n\n")
+	rd := mx.p.readBodies(coded, withText)
+	defer rd.close()
+	parts := make([][]string, ncol)
+	for r, label := range mx.rows {
+		for k := range parts {
+			parts[k] = parts[k][:0]
+		}
+		for _, si := range mx.rowSrcs[r] {
+			if !hasSpans(mx.spans, si) {
+				continue
+			}
+			_, b, err := rd.get()
+			if err != nil {
+				return err
+			}
+			for k := range ncol {
+				for _, s := range mx.spans[si.index][k] {
+					if t := strings.TrimSpace(b.text().Slice(s.start, s.end)); t != "" {
+						parts[k] = append(parts[k], t+" "+si.cite)
+					}
+				}
+			}
+		}
+		row[0] = label
+		for k := range ncol {
+			row[k+1] = strings.Join(parts[k], "\n\n")
+		}
+		if err := emit(row); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cellTitle describes the cell measure, for titles.
@@ -524,24 +620,18 @@ func (mx *Matrix) Table() Table {
 	}
 	rows := func(emit func([]any) error) error {
 		row := make([]any, len(cols))
+		if framework {
+			return mx.frameworkRows(row, emit)
+		}
 		for r, label := range mx.rows {
 			row[0] = label
 			for k := range mx.cols {
-				if framework {
-					row[k+1] = mx.framework(r, k)
-				} else {
-					row[k+1] = mx.vals[r][k]
-				}
+				row[k+1] = mx.vals[r][k]
 			}
-			if !framework {
-				row[len(cols)-1] = mx.vals[r][len(mx.cols)]
-			}
+			row[len(cols)-1] = mx.vals[r][len(mx.cols)]
 			if err := emit(row); err != nil {
 				return err
 			}
-		}
-		if framework {
-			return nil
 		}
 		row[0] = "Total"
 		last := mx.vals[len(mx.rows)]
@@ -561,7 +651,7 @@ func (mx *Matrix) about() [][2]string {
 	if mx.opts.Cell == CellSegments || mx.opts.Cell == CellPercent {
 		out = append(out, [2]string{"Unit", mx.opts.Unit})
 	}
-	out = append(out, [2]string{"Sources", strconv.Itoa(len(mx.p.srcs))}, [2]string{"Codings", strconv.Itoa(len(mx.p.codings))})
+	out = append(out, [2]string{"Sources", strconv.Itoa(len(mx.p.srcs))}, [2]string{"Codings", strconv.Itoa(mx.p.ncodings)})
 	return append(out, mx.opts.About...)
 }
 

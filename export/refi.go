@@ -2,7 +2,9 @@ package export
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
+	"compress/flate"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,10 +12,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/codebook"
@@ -58,11 +62,23 @@ func ReadMemos(dir string) ([]Memo, error) {
 type RefiProject struct {
 	Name     string
 	Codebook *codebook.Codebook // nil: none
-	Sources  []*corpus.Source   // with their text
-	Cases    corpus.Cases
-	Codings  []analysis.Coding // of every coder to export
-	Memos    []Memo
-	GUIDs    *analysis.RefiGUIDs
+	// Sources are the sources to export: with their text, or, when Read
+	// is set, their metadata only (as corpus.Project.SourceInfos gives it).
+	Sources []*corpus.Source
+	Cases   corpus.Cases
+	Codings []analysis.Coding // of every coder to export, unless Each is set
+	Memos   []Memo
+	GUIDs   *analysis.RefiGUIDs
+	// Each, when set, gives the codings in place of Codings, as
+	// Study.Each does: they are read once, and only what the export needs
+	// of them is kept.
+	Each func(fn func(c *analysis.Coding) error) error
+	// Read, when set, reads a source (as corpus.Project.Source does); the
+	// texts are then read one at a time as the export writes them.
+	Read func(id string, withText bool) (*corpus.Source, error)
+	// Text, when set with Read, reads a source's text alone, and is used
+	// instead of Read: the export needs no segments.
+	Text func(id string) (string, error)
 }
 
 // RefiExportReport counts what an export wrote and lists what it left out.
@@ -255,29 +271,78 @@ func refiValue(ref, typ, v string) qdeValue {
 // Left out, and listed in the report: orphaned codings (their text changed
 // and they could not be found again), codings of codes not in the codebook
 // and codings of sources not given.
+//
+// BuildQDE holds the whole file and every text in memory; WriteQDPX
+// streams them.
 func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, error) {
-	rep := &RefiExportReport{Skipped: []string{}}
+	q, err := newRefiQDE(x)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var buf bytes.Buffer
+	if err := q.write(&buf); err != nil {
+		return nil, nil, nil, err
+	}
+	files := map[string]string{}
+	for _, s := range q.srcs {
+		text, err := q.text(s)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		files[q.srcGUID[s.ID]+".txt"] = text
+	}
+	return buf.Bytes(), files, q.rep, nil
+}
+
+// refiCoding is what project.qde needs of a coding.
+type refiCoding struct {
+	start, end  int
+	code, coder string // ids, shared among codings
+	time        time.Time
+	memo        string // trimmed
+}
+
+// refiQDE is a project export made ready to write: everything but the
+// sources' selections is built; those are kept compact, by source.
+type refiQDE struct {
+	x        *RefiProject
+	proj     *qdeProject // without Sources and Notes
+	notes    []qdeNote   // memo files and code memos; coding memos follow
+	srcs     []*corpus.Source
+	srcGUID  map[string]string
+	codeGUID map[string]string
+	userGUID map[string]string
+	valuesOf func(attrs map[string]string) []qdeValue
+	bySource map[string][]refiCoding
+	codeRank map[string]int // code id -> place in the codebook
+	stamp    time.Time      // the newest coding or source
+	rep      *RefiExportReport
+}
+
+// newRefiQDE reads the codings and builds what goes before the sources.
+func newRefiQDE(x *RefiProject) (*refiQDE, error) {
+	q := &refiQDE{x: x, rep: &RefiExportReport{Skipped: []string{}}, srcGUID: map[string]string{},
+		codeGUID: map[string]string{}, codeRank: map[string]int{}, bySource: map[string][]refiCoding{}}
+	rep := q.rep
 	gs := &refiGUIDSet{g: x.GUIDs, used: map[string]bool{}}
 	proj := &qdeProject{NS: codebook.ProjectNamespace, Name: x.Name, Origin: RefiOrigin}
-	var notes []qdeNote
+	q.proj = proj
 
 	// Codebook.
-	codeGUID := map[string]string{}
-	codeOrder := map[string]int{}
 	if x.Codebook != nil {
 		for i, n := range x.Codebook.Codes() {
-			codeGUID[n.ID] = gs.get(analysis.RefiCode, n.ID)
-			codeOrder[n.ID] = i
+			q.codeGUID[n.ID] = gs.get(analysis.RefiCode, n.ID)
+			q.codeRank[n.ID] = i
 		}
 		var conv func(ns []*codebook.Node) []*qdeCode
 		conv = func(ns []*codebook.Node) []*qdeCode {
 			var out []*qdeCode
 			for _, n := range ns {
-				c := &qdeCode{GUID: codeGUID[n.ID], Name: n.Name, Codable: true, Colour: n.Colour,
+				c := &qdeCode{GUID: q.codeGUID[n.ID], Name: n.Name, Codable: true, Colour: n.Colour,
 					Description: codebook.Describe(n), Code: conv(n.Children)}
 				if m := strings.TrimSpace(n.Memo); m != "" {
 					ng := analysis.RefiNoteGUID(c.GUID)
-					notes = append(notes, qdeNote{GUID: ng, Name: "Memo: " + n.Name, Content: m})
+					q.notes = append(q.notes, qdeNote{GUID: ng, Name: "Memo: " + n.Name, Content: m})
 					c.NoteRef = []qdeRef{{ng}}
 				}
 				out = append(out, c)
@@ -286,7 +351,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 		}
 		if codes := conv(x.Codebook.Themes); len(codes) > 0 {
 			proj.CodeBook = &qdeCodeBook{Codes: codes}
-			rep.Codes = len(codeGUID)
+			rep.Codes = len(q.codeGUID)
 		}
 	}
 
@@ -299,9 +364,11 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 		}
 		return srcs[i].ID < srcs[j].ID
 	})
-	srcGUID := map[string]string{}
+	q.srcs = srcs
+	byID := make(map[string]*corpus.Source, len(srcs))
 	for _, s := range srcs {
-		srcGUID[s.ID] = gs.get(analysis.RefiSource, s.ID)
+		q.srcGUID[s.ID] = gs.get(analysis.RefiSource, s.ID)
+		byID[s.ID] = s
 	}
 
 	// Variables: case attributes, source attributes and kind.
@@ -327,7 +394,7 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 		}
 		rep.Variables = len(varGUID)
 	}
-	valuesOf := func(attrs map[string]string) []qdeValue {
+	q.valuesOf = func(attrs map[string]string) []qdeValue {
 		var out []qdeValue
 		for _, k := range refiKeys(attrs) {
 			if attrs[k] != "" {
@@ -342,116 +409,81 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 	for id := range x.Cases {
 		caseIDs[id] = true
 	}
+	bySrcCase := map[string][]qdeRef{}
 	for _, s := range srcs {
 		if s.Case != "" {
 			caseIDs[s.Case] = true
+			bySrcCase[s.Case] = append(bySrcCase[s.Case], qdeRef{q.srcGUID[s.ID]})
 		}
 	}
 	if len(caseIDs) > 0 {
 		proj.Cases = &qdeCases{}
 		for _, id := range refiKeys(caseIDs) {
-			c := qdeCase{GUID: gs.get(analysis.RefiCase, id), Name: id, VariableValue: valuesOf(x.Cases[id])}
-			for _, s := range srcs {
-				if s.Case == id {
-					c.SourceRef = append(c.SourceRef, qdeRef{srcGUID[s.ID]})
-				}
-			}
+			c := qdeCase{GUID: gs.get(analysis.RefiCase, id), Name: id, VariableValue: q.valuesOf(x.Cases[id]), SourceRef: bySrcCase[id]}
 			proj.Cases.Case = append(proj.Cases.Case, c)
 		}
 		rep.Cases = len(caseIDs)
 	}
 
-	// Codings, grouped by source and span.
-	bySource := map[string][]analysis.Coding{}
+	// Codings, grouped by source, each reduced to what a selection needs.
 	skipped := map[string]int{}
-	for _, c := range x.Codings {
+	coders := map[string]string{} // interned coder names, then their GUIDs
+	codes := map[string]string{}  // interned code ids
+	share := func(m map[string]string, s string) string {
+		if t, ok := m[s]; ok {
+			return t
+		}
+		t := strings.Clone(s)
+		m[t] = t
+		return t
+	}
+	stamp := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	visit := func(c *analysis.Coding) error {
+		if c.Time.After(stamp) {
+			stamp = c.Time
+		}
 		switch {
 		case c.Orphan:
 			skipped["orphaned codings (their text changed; see 'thematic status')"]++
-		case srcGUID[c.Source] == "":
+		case q.srcGUID[c.Source] == "":
 			skipped["codings of sources that are not in the project"]++
-		case codeGUID[c.Code] == "":
+		case q.codeGUID[c.Code] == "":
 			skipped["codings of codes that are not in the codebook (see 'thematic doctor')"]++
 		default:
-			bySource[c.Source] = append(bySource[c.Source], c)
+			// Keyed by the source's own id: assigning with c.Source would
+			// put that string, which may be a streamed coding's, in the map.
+			src := byID[c.Source].ID
+			q.bySource[src] = append(q.bySource[src], refiCoding{start: c.Start, end: c.End, code: share(codes, c.Code),
+				coder: share(coders, c.Coder), time: c.Time, memo: strings.Clone(strings.TrimSpace(c.Memo))})
+		}
+		return nil
+	}
+	if x.Each != nil {
+		if err := x.Each(visit); err != nil {
+			return nil, err
+		}
+	} else {
+		for i := range x.Codings {
+			visit(&x.Codings[i])
 		}
 	}
+	for _, s := range x.Sources {
+		if s.Ingested.After(stamp) {
+			stamp = s.Ingested
+		}
+	}
+	q.stamp = stamp
 	for _, why := range refiKeys(skipped) {
 		rep.Skipped = append(rep.Skipped, fmt.Sprintf("%d %s", skipped[why], why))
 	}
-	userGUID := map[string]string{}
-	for _, cs := range bySource {
-		for _, c := range cs {
-			userGUID[c.Coder] = ""
-		}
-	}
-	if len(userGUID) > 0 {
+	q.userGUID = map[string]string{}
+	if len(coders) > 0 {
 		proj.Users = &qdeUsers{}
-		for _, coder := range refiKeys(userGUID) {
-			userGUID[coder] = gs.get(analysis.RefiUser, coder)
-			proj.Users.User = append(proj.Users.User, qdeUser{GUID: userGUID[coder], Name: coder})
+		for _, coder := range refiKeys(coders) {
+			q.userGUID[coder] = gs.get(analysis.RefiUser, coder)
+			proj.Users.User = append(proj.Users.User, qdeUser{GUID: q.userGUID[coder], Name: coder})
 		}
-		rep.Users = len(userGUID)
-	}
-	files := map[string]string{}
-	if len(srcs) > 0 {
-		proj.Sources = &qdeSources{}
-	}
-	for _, s := range srcs {
-		sg := srcGUID[s.ID]
-		ts := qdeTextSource{GUID: sg, Name: refiSrcTitle(s), PlainTextPath: "internal://" + sg + ".txt"}
-		attrs := map[string]string{"kind": s.Kind}
-		for k, v := range s.Attrs {
-			attrs[k] = v
-		}
-		ts.VariableValue = valuesOf(attrs)
-		cs := bySource[s.ID]
-		sort.SliceStable(cs, func(i, j int) bool {
-			a, b := cs[i], cs[j]
-			switch {
-			case a.Start != b.Start:
-				return a.Start < b.Start
-			case a.End != b.End:
-				return a.End < b.End
-			case codeOrder[a.Code] != codeOrder[b.Code]:
-				return codeOrder[a.Code] < codeOrder[b.Code]
-			}
-			return a.Coder < b.Coder
-		})
-		for i := 0; i < len(cs); {
-			j := i
-			for j < len(cs) && cs[j].Start == cs[i].Start && cs[j].End == cs[i].End {
-				j++
-			}
-			selGUID := analysis.RefiSelectionGUID(sg, cs[i].Start, cs[i].End)
-			// The selection was made by whoever coded it first.
-			sel := qdeSelection{GUID: selGUID, Start: cs[i].Start, End: cs[i].End, CreatingUser: userGUID[cs[i].Coder]}
-			first := cs[i].Time
-			seen := map[[2]string]bool{}
-			for _, c := range cs[i:j] {
-				if seen[[2]string{c.Code, c.Coder}] {
-					continue // the same code by the same coder twice: one coding
-				}
-				seen[[2]string{c.Code, c.Coder}] = true
-				if c.Time.Before(first) {
-					first, sel.CreatingUser = c.Time, userGUID[c.Coder]
-				}
-				cg := analysis.RefiCodingGUID(selGUID, codeGUID[c.Code], userGUID[c.Coder])
-				coding := qdeCoding{GUID: cg, CreatingUser: userGUID[c.Coder], Created: refiTime(c.Time), CodeRef: qdeRef{codeGUID[c.Code]}}
-				if m := strings.TrimSpace(c.Memo); m != "" {
-					ng := analysis.RefiNoteGUID(cg)
-					notes = append(notes, qdeNote{GUID: ng, Name: "Memo on a coding of " + s.ID, Content: m})
-					coding.NoteRef = []qdeRef{{ng}}
-				}
-				sel.Coding = append(sel.Coding, coding)
-				rep.Codings++
-			}
-			sel.Created = refiTime(first)
-			ts.PlainTextSelection = append(ts.PlainTextSelection, sel)
-			i = j
-		}
-		proj.Sources.TextSource = append(proj.Sources.TextSource, ts)
-		files[sg+".txt"] = s.Text
+		rep.Users = len(q.userGUID)
 	}
 	rep.Sources = len(srcs)
 
@@ -461,25 +493,271 @@ func BuildQDE(x *RefiProject) ([]byte, map[string]string, *RefiExportReport, err
 		name := strings.TrimSuffix(m.File, filepath.Ext(m.File))
 		memoNotes = append(memoNotes, qdeNote{GUID: gs.get(analysis.RefiMemo, m.File), Name: name, Content: m.Text})
 	}
-	notes = append(memoNotes, notes...)
-	if len(notes) > 0 {
-		proj.Notes = &qdeNotes{Note: notes}
-		rep.Notes = len(notes)
-	}
+	q.notes = append(memoNotes, q.notes...)
+	return q, nil
+}
 
-	var buf bytes.Buffer
-	buf.Grow(4096 + 600*rep.Codings) // about what a coding and its selection take
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
+// textSource is the TextSource element of s with its selections; it adds
+// the notes of its codings' memos to notes.
+func (q *refiQDE) textSource(s *corpus.Source, notes []qdeNote) (qdeTextSource, []qdeNote) {
+	sg := q.srcGUID[s.ID]
+	ts := qdeTextSource{GUID: sg, Name: refiSrcTitle(s), PlainTextPath: "internal://" + sg + ".txt"}
+	attrs := map[string]string{"kind": s.Kind}
+	for k, v := range s.Attrs {
+		attrs[k] = v
+	}
+	ts.VariableValue = q.valuesOf(attrs)
+	cs := q.bySource[s.ID]
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		switch {
+		case a.start != b.start:
+			return a.start < b.start
+		case a.end != b.end:
+			return a.end < b.end
+		case q.codeRank[a.code] != q.codeRank[b.code]:
+			return q.codeRank[a.code] < q.codeRank[b.code]
+		}
+		return a.coder < b.coder
+	})
+	for i := 0; i < len(cs); {
+		j := i
+		for j < len(cs) && cs[j].start == cs[i].start && cs[j].end == cs[i].end {
+			j++
+		}
+		selGUID := analysis.RefiSelectionGUID(sg, cs[i].start, cs[i].end)
+		// The selection was made by whoever coded it first.
+		sel := qdeSelection{GUID: selGUID, Start: cs[i].start, End: cs[i].end, CreatingUser: q.userGUID[cs[i].coder]}
+		first := cs[i].time
+		seen := map[[2]string]bool{}
+		for _, c := range cs[i:j] {
+			if seen[[2]string{c.code, c.coder}] {
+				continue // the same code by the same coder twice: one coding
+			}
+			seen[[2]string{c.code, c.coder}] = true
+			if c.time.Before(first) {
+				first, sel.CreatingUser = c.time, q.userGUID[c.coder]
+			}
+			cg := analysis.RefiCodingGUID(selGUID, q.codeGUID[c.code], q.userGUID[c.coder])
+			coding := qdeCoding{GUID: cg, CreatingUser: q.userGUID[c.coder], Created: refiTime(c.time), CodeRef: qdeRef{q.codeGUID[c.code]}}
+			if c.memo != "" {
+				ng := analysis.RefiNoteGUID(cg)
+				notes = append(notes, qdeNote{GUID: ng, Name: "Memo on a coding of " + s.ID, Content: c.memo})
+				coding.NoteRef = []qdeRef{{ng}}
+			}
+			sel.Coding = append(sel.Coding, coding)
+			q.rep.Codings++
+		}
+		sel.Created = refiTime(first)
+		ts.PlainTextSelection = append(ts.PlainTextSelection, sel)
+		i = j
+	}
+	return ts, notes
+}
+
+// write writes project.qde to w, one source at a time. It counts the
+// codings in the report as it goes.
+func (q *refiQDE) write(w io.Writer) error {
+	q.rep.Codings = 0
+	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(proj); err != nil {
-		return nil, nil, nil, err
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	p := q.proj
+	start := xml.StartElement{Name: xml.Name{Local: "Project"}, Attr: []xml.Attr{
+		{Name: xml.Name{Local: "xmlns"}, Value: p.NS}, {Name: xml.Name{Local: "name"}, Value: p.Name}}}
+	if p.Origin != "" {
+		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "origin"}, Value: p.Origin})
+	}
+	if err := enc.EncodeToken(start); err != nil {
+		return err
+	}
+	for _, part := range []struct {
+		v    any
+		name string
+		some bool
+	}{
+		{p.Users, "Users", p.Users != nil},
+		{p.CodeBook, "CodeBook", p.CodeBook != nil},
+		{p.Variables, "Variables", p.Variables != nil},
+		{p.Cases, "Cases", p.Cases != nil},
+	} {
+		if part.some {
+			if err := enc.EncodeElement(part.v, xml.StartElement{Name: xml.Name{Local: part.name}}); err != nil {
+				return err
+			}
+		}
+	}
+	notes := slices.Clone(q.notes)
+	if len(q.srcs) > 0 {
+		// The sources, most of the file, are written here rather than by
+		// the encoder (whose reflection takes several times as long), in
+		// the layout it gives: the encoder is flushed and, having written
+		// nothing inside, goes on at the right depth after them.
+		if err := enc.Flush(); err != nil {
+			return err
+		}
+		var b []byte
+		b = append(b, "\n  <Sources>"...)
+		for _, s := range q.srcs {
+			var ts qdeTextSource
+			ts, notes = q.textSource(s, notes)
+			b = appendTextSource(b, &ts)
+			if len(b) > 32<<10 {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
+		}
+		b = append(b, "\n  </Sources>"...)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	if len(notes) > 0 {
+		if err := enc.EncodeElement(&qdeNotes{Note: notes}, xml.StartElement{Name: xml.Name{Local: "Notes"}}); err != nil {
+			return err
+		}
+		q.rep.Notes = len(notes)
+	}
+	if err := enc.EncodeToken(start.End()); err != nil {
+		return err
 	}
 	if err := enc.Close(); err != nil {
-		return nil, nil, nil, err
+		return err
 	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), files, rep, nil
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// appendTextSource appends a TextSource element at the depth of a
+// project's sources, as encoding/xml with a two-space indent writes it.
+func appendTextSource(b []byte, ts *qdeTextSource) []byte {
+	b = append(b, "\n    <TextSource"...)
+	b = appendXMLAttr(b, "guid", ts.GUID)
+	b = appendXMLAttr(b, "name", ts.Name)
+	b = appendXMLAttr(b, "plainTextPath", ts.PlainTextPath)
+	b = append(b, '>')
+	for i := range ts.PlainTextSelection {
+		sel := &ts.PlainTextSelection[i]
+		b = append(b, "\n      <PlainTextSelection"...)
+		b = appendXMLAttr(b, "guid", sel.GUID)
+		b = appendXMLAttr(b, "startPosition", strconv.Itoa(sel.Start))
+		b = appendXMLAttr(b, "endPosition", strconv.Itoa(sel.End))
+		if sel.CreatingUser != "" {
+			b = appendXMLAttr(b, "creatingUser", sel.CreatingUser)
+		}
+		if sel.Created != "" {
+			b = appendXMLAttr(b, "creationDateTime", sel.Created)
+		}
+		b = append(b, '>')
+		for j := range sel.Coding {
+			c := &sel.Coding[j]
+			b = append(b, "\n        <Coding"...)
+			b = appendXMLAttr(b, "guid", c.GUID)
+			b = appendXMLAttr(b, "creatingUser", c.CreatingUser)
+			b = appendXMLAttr(b, "creationDateTime", c.Created)
+			b = append(b, ">\n          <CodeRef"...)
+			b = appendXMLAttr(b, "targetGUID", c.CodeRef.Target)
+			b = append(b, "></CodeRef>"...)
+			for _, n := range c.NoteRef {
+				b = append(b, "\n          <NoteRef"...)
+				b = appendXMLAttr(b, "targetGUID", n.Target)
+				b = append(b, "></NoteRef>"...)
+			}
+			b = append(b, "\n        </Coding>"...)
+		}
+		if len(sel.Coding) > 0 {
+			b = append(b, "\n      "...)
+		}
+		b = append(b, "</PlainTextSelection>"...)
+	}
+	for i := range ts.VariableValue {
+		v := &ts.VariableValue[i]
+		b = append(b, "\n      <VariableValue>\n        <VariableRef"...)
+		b = appendXMLAttr(b, "targetGUID", v.VariableRef.Target)
+		b = append(b, "></VariableRef>"...)
+		for _, tv := range []struct {
+			name string
+			v    *string
+		}{{"TextValue", v.TextValue}, {"BooleanValue", v.BooleanValue}, {"IntegerValue", v.IntegerValue}, {"DateValue", v.DateValue}} {
+			if tv.v != nil {
+				b = append(b, "\n        <"+tv.name+">"...)
+				b = appendXMLEscaped(b, *tv.v)
+				b = append(b, "</"+tv.name+">"...)
+			}
+		}
+		b = append(b, "\n      </VariableValue>"...)
+	}
+	if len(ts.PlainTextSelection) > 0 || len(ts.VariableValue) > 0 {
+		b = append(b, "\n    "...)
+	}
+	return append(b, "</TextSource>"...)
+}
+
+// appendXMLAttr appends ` name="value"`, the value escaped.
+func appendXMLAttr(b []byte, name, value string) []byte {
+	b = append(b, ' ')
+	b = append(b, name...)
+	b = append(b, '=', '"')
+	b = appendXMLEscaped(b, value)
+	return append(b, '"')
+}
+
+// appendXMLEscaped appends s escaped as encoding/xml escapes text and
+// attribute values: the five markup characters, tab, line feed and
+// carriage return as references, and what XML cannot hold as U+FFFD.
+func appendXMLEscaped(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		var esc string
+		switch {
+		case r == '"':
+			esc = "&#34;"
+		case r == '\'':
+			esc = "&#39;"
+		case r == '&':
+			esc = "&amp;"
+		case r == '<':
+			esc = "&lt;"
+		case r == '>':
+			esc = "&gt;"
+		case r == '\t':
+			esc = "&#x9;"
+		case r == '\n':
+			esc = "&#xA;"
+		case r == '\r':
+			esc = "&#xD;"
+		case !xmlChar(r) || (r == utf8.RuneError && size == 1):
+			esc = "\uFFFD"
+		default:
+			i += size
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, esc...)
+		i += size
+		start = i
+	}
+	return append(b, s[start:]...)
+}
+
+// text returns a source's text, reading it when the export streams.
+func (q *refiQDE) text(s *corpus.Source) (string, error) {
+	if q.x.Read == nil {
+		return s.Text, nil
+	}
+	if q.x.Text != nil {
+		return q.x.Text(s.ID)
+	}
+	full, err := q.x.Read(s.ID, true)
+	if err != nil {
+		return "", err
+	}
+	return full.Text, nil
 }
 
 func refiSrcTitle(s *corpus.Source) string {
@@ -501,48 +779,58 @@ func refiKeys[V any](m map[string]V) []string {
 // WriteQDPX writes a REFI-QDA project export to w: a zip holding
 // project.qde (see BuildQDE) and sources/GUID.txt for every source. The
 // same project gives the same bytes: entries are in a fixed order and
-// dated by the newest coding or source.
+// dated by the newest coding or source. The file is written as a stream:
+// a source's selections and its text are made and written one source at a
+// time.
 func WriteQDPX(w io.Writer, x *RefiProject) (*RefiExportReport, error) {
-	qde, files, rep, err := BuildQDE(x)
+	q, err := newRefiQDE(x)
 	if err != nil {
 		return nil, err
 	}
-	stamp := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	for _, c := range x.Codings {
-		if c.Time.After(stamp) {
-			stamp = c.Time
-		}
-	}
-	for _, s := range x.Sources {
-		if s.Ingested.After(stamp) {
-			stamp = s.Ingested
-		}
-	}
-	stamp = stamp.UTC().Truncate(2 * time.Second) // what a zip header can hold
+	stamp := q.stamp.UTC().Truncate(2 * time.Second) // what a zip header can hold
 	zw := zip.NewWriter(w)
-	add := func(name string, data []byte) error {
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: stamp})
-		if err != nil {
-			return err
-		}
-		_, err = f.Write(data)
-		return err
+	// The fastest compression: project.qde of a large project is hundreds
+	// of megabytes of XML, which compresses well at any level.
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
+	create := func(name string) (io.Writer, error) {
+		return zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: stamp})
 	}
-	if err := add("project.qde", qde); err != nil {
+	f, err := create("project.qde")
+	if err != nil {
 		return nil, err
 	}
-	for _, name := range refiKeys(files) {
-		if len(files[name]) > 1<<31-1 {
-			return nil, fmt.Errorf("source file %s is over 2 GB, the most the standard allows", name)
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := q.write(bw); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	// The texts, in the order of their file names.
+	byName := slices.Clone(q.srcs)
+	slices.SortFunc(byName, func(a, b *corpus.Source) int { return strings.Compare(q.srcGUID[a.ID], q.srcGUID[b.ID]) })
+	for _, s := range byName {
+		text, err := q.text(s)
+		if err != nil {
+			return nil, err
 		}
-		if err := add("sources/"+name, []byte(files[name])); err != nil {
+		if len(text) > 1<<31-1 {
+			return nil, fmt.Errorf("source file %s.txt is over 2 GB, the most the standard allows", q.srcGUID[s.ID])
+		}
+		f, err := create("sources/" + q.srcGUID[s.ID] + ".txt")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(f, text); err != nil {
 			return nil, err
 		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	return rep, nil
+	return q.rep, nil
 }
 
 // WriteQDPXFile writes a REFI-QDA project export to path atomically.

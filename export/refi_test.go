@@ -3,6 +3,8 @@ package export
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -576,5 +579,140 @@ func BenchmarkBuildQDE(b *testing.B) {
 		if _, _, _, err := BuildQDE(x); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// refiReference writes project.qde of q the plain way, every element
+// through encoding/xml: what the hand-written sources must match.
+func refiReference(t *testing.T, q *refiQDE) []byte {
+	t.Helper()
+	proj := *q.proj
+	notes := slices.Clone(q.notes)
+	if len(q.srcs) > 0 {
+		proj.Sources = &qdeSources{}
+		for _, s := range q.srcs {
+			var ts qdeTextSource
+			ts, notes = q.textSource(s, notes)
+			proj.Sources.TextSource = append(proj.Sources.TextSource, ts)
+		}
+	}
+	if len(notes) > 0 {
+		proj.Notes = &qdeNotes{Note: notes}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(&proj); err != nil {
+		t.Fatal(err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+// refiOddProject has what tests the escaping: names, titles and
+// attribute values with markup, quotes, white space and characters XML
+// cannot hold, a source without codings and one without attributes.
+func refiOddProject(t *testing.T) *RefiProject {
+	t.Helper()
+	x := refiTestProject(t)
+	odd := refiTestSource(t, "odd", "Tab\there \"quoted\" <b> & 'single'\r\nline\x01", corpus.KindNotes, "P<2>", "Plain text. Another sentence.\n",
+		map[string]string{"note": "a < b & \"c\"\n\ttabbed", "empty": ""})
+	bare := refiTestSource(t, "bare", "", corpus.KindDiary, "", "Nothing coded here.\n", nil)
+	x.Sources = append(x.Sources, odd, bare)
+	when := time.Date(2025, 6, 1, 8, 30, 0, 0, time.UTC)
+	x.Codings = append(x.Codings,
+		refiTestCoding(t, odd, "Plain text.", "learning", "carol", "memo with <markup> & \"quotes\"", when),
+		refiTestCoding(t, odd, "Plain text.", "named", "carol", "", when.Add(-time.Minute)),
+		refiTestCoding(t, odd, "Another", "learning", "bob", "", when))
+	return x
+}
+
+// The sources written by hand are what encoding/xml would write.
+func TestRefiSourcesAsEncodingXML(t *testing.T) {
+	for name, x := range map[string]*RefiProject{"golden": refiTestProject(t), "odd": refiOddProject(t)} {
+		t.Run(name, func(t *testing.T) {
+			q, err := newRefiQDE(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := q.write(&got); err != nil {
+				t.Fatal(err)
+			}
+			want := refiReference(t, q)
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("project.qde differs from encoding/xml's:\n got %s\nwant %s", got.Bytes(), want)
+			}
+		})
+	}
+}
+
+// A streamed project (metadata, texts read on demand, codings one at a
+// time) exports the same bytes as one held whole, and reads each text once.
+func TestRefiStreamedSameBytes(t *testing.T) {
+	for name, x := range map[string]*RefiProject{"golden": refiTestProject(t), "odd": refiOddProject(t)} {
+		t.Run(name, func(t *testing.T) {
+			var want bytes.Buffer
+			wantRep, err := WriteQDPX(&want, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full := map[string]*corpus.Source{}
+			s := *x
+			s.Sources = nil
+			for _, src := range x.Sources {
+				full[src.ID] = src
+				meta := *src
+				meta.Text, meta.Segments = "", nil
+				s.Sources = append(s.Sources, &meta)
+			}
+			reads := map[string]int{}
+			s.Read = func(id string, withText bool) (*corpus.Source, error) {
+				reads[id]++
+				if !withText {
+					t.Errorf("text of %s not asked for", id)
+				}
+				return full[id], nil
+			}
+			s.Each, s.Codings = scrambledEach(x.Codings), nil
+			texts := map[string]int{}
+			for _, textAlone := range []bool{false, true} {
+				clear(reads)
+				s.Text = nil
+				if textAlone {
+					s.Text = func(id string) (string, error) {
+						texts[id]++
+						return full[id].Text, nil
+					}
+				}
+				var got bytes.Buffer
+				rep, err := WriteQDPX(&got, &s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Errorf("the streamed export differs (text alone: %v)", textAlone)
+				}
+				if fmt.Sprint(rep) != fmt.Sprint(wantRep) {
+					t.Errorf("report %+v, want %+v", rep, wantRep)
+				}
+				for id := range full {
+					if n := max(reads[id], texts[id]); n != 1 || (textAlone && reads[id] > 0) {
+						t.Errorf("%s read %d times whole, its text %d times alone", id, reads[id], texts[id])
+					}
+				}
+			}
+		})
+	}
+}
+
+// A source that cannot be read fails the export.
+func TestRefiStreamedReadError(t *testing.T) {
+	x := refiTestProject(t)
+	broken := errors.New("sources/d01.txt: text does not match its sidecar's sha256")
+	x.Read = func(id string, withText bool) (*corpus.Source, error) { return nil, broken }
+	if _, err := WriteQDPX(io.Discard, x); !errors.Is(err, broken) {
+		t.Errorf("err = %v, want %v", err, broken)
 	}
 }

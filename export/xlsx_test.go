@@ -544,3 +544,67 @@ func BenchmarkWriteXLSX100k(b *testing.B) {
 	}
 	b.ReportMetric(100000, "rows/op")
 }
+
+// Excel serial numbers of dates and times, as Excel shows them (it counts
+// the 29 February 1900 that never was).
+func TestExcelSerial(t *testing.T) {
+	plus2 := time.FixedZone("+02:00", 2*60*60)
+	tests := []struct {
+		t    time.Time
+		want float64
+		ok   bool
+	}{
+		{time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), 1, true},
+		{time.Date(1900, 2, 28, 0, 0, 0, 0, time.UTC), 59, true},
+		{time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC), 61, true},
+		{time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), 45352, true},
+		{time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), 45352.5, true},
+		{time.Date(2024, 3, 1, 6, 0, 0, 0, plus2), 45352.25, true}, // the wall clock, not UTC
+		{time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC), 0, false},
+		{time.Date(1850, 6, 1, 0, 0, 0, 0, time.UTC), 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := excelSerial(tt.t)
+		if ok != tt.ok || (ok && math.Abs(got-tt.want) > 1e-9) {
+			t.Errorf("excelSerial(%v) = %v, %v; want %v, %v", tt.t, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// Text that looks like the _xHHHH_ escapes of spreadsheet strings reads
+// back as written, however the sequences touch or overlap.
+func TestXLSXEscapeLikeText(t *testing.T) {
+	texts := []string{
+		"_x0041_", "_x005F_x0041_", "a_x0041__x0042_b", "__x0041__", "_x00e9_ and _X0041_", "_x004_", "_x0041",
+		"x_x_x_", "tail_x12AB_", "\r\nCR LF & <tag> \"q\" 'a'", " leading and trailing ",
+	}
+	var rows [][]any
+	for _, s := range texts {
+		rows = append(rows, []any{s})
+	}
+	f, _ := writeXLSX(t, Sheet{Name: "T", Table: Table{Columns: []Column{{Title: "Text"}}, Rows: rowsOf(rows...)}})
+	for i, want := range texts {
+		got, err := f.GetCellValue("T", "A"+strconv.Itoa(i+2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("row %d = %q, want %q", i+2, got, want)
+		}
+	}
+}
+
+// Numbers keep Excel's 15 significant digits, in plain decimals.
+func TestExcelNumber(t *testing.T) {
+	for _, tt := range []struct {
+		f    float64
+		want string
+	}{
+		{0.25, "0.25"}, {-7, "-7"}, {1e21, "1000000000000000000000"}, {1.0 / 3, "0.333333333333333"},
+		{2.0 / 3, "0.666666666666667"}, {123456789.123456789, "123456789.123457"}, {1e-7, "0.0000001"},
+	} {
+		if got := string(appendExcelNumber([]byte("x"), tt.f, 64)); got != "x"+tt.want {
+			t.Errorf("appendExcelNumber(%v) = %q, want x%q", tt.f, got, tt.want)
+		}
+	}
+}

@@ -41,10 +41,27 @@ func Num(x float64) Value {
 // Data is reliability data: Values[u][c] is coder c's value for unit u.
 // Every row of Values must have one value per coder. Units may be nil (units
 // are then named #1, #2... in notes); otherwise it names each row of Values.
+//
+// Weights may be nil (every row is one unit); otherwise Weights[u] >= 0 is
+// how many units row u stands for, all with the same values. Every statistic
+// gives the same result on weighted rows as on the rows repeated (up to
+// rounding in the last bits when a unit's share of agreement is not a whole
+// number), and its unit counts are counts of units, not rows. Weights make
+// large present/absent data small: a million units of two coders have at
+// most four distinct rows.
 type Data struct {
-	Coders []string
-	Units  []string
-	Values [][]Value
+	Coders  []string
+	Units   []string
+	Values  [][]Value
+	Weights []int
+}
+
+// weight is how many units row u stands for.
+func (d Data) weight(u int) int {
+	if d.Weights == nil {
+		return 1
+	}
+	return d.Weights[u]
 }
 
 // Result is the outcome of one statistic.
@@ -138,6 +155,13 @@ func (d Data) check() string {
 		return "no units"
 	case d.Units != nil && len(d.Units) != len(d.Values):
 		return fmt.Sprintf("%d unit names for %d rows of values", len(d.Units), len(d.Values))
+	case d.Weights != nil && len(d.Weights) != len(d.Values):
+		return fmt.Sprintf("%d weights for %d rows of values", len(d.Weights), len(d.Values))
+	}
+	for u, w := range d.Weights {
+		if w < 0 {
+			return fmt.Sprintf("unit %s has a negative weight, %d", d.unitName(u), w)
+		}
 	}
 	for u, row := range d.Values {
 		if len(row) != k {
@@ -254,11 +278,15 @@ func meanPairwise(d Data) (po float64, units, excluded, distinct int, note strin
 	pairs := float64(k*(k-1)) / 2
 	var sum float64
 	for u := range d.Values {
-		if !nm.complete(u) {
-			excluded++
+		w := d.weight(u)
+		if w == 0 {
 			continue
 		}
-		units++
+		if !nm.complete(u) {
+			excluded += w
+			continue
+		}
+		units += w
 		agree := 0
 		row := nm.row(u)
 		for _, id := range row {
@@ -272,7 +300,7 @@ func meanPairwise(d Data) (po float64, units, excluded, distinct int, note strin
 		for _, id := range row {
 			counts[id] = 0
 		}
-		sum += float64(agree) / pairs
+		sum += float64(w) * (float64(agree) / pairs)
 	}
 	if units == 0 {
 		return 0, 0, excluded, 0, "no unit was coded by every coder"
@@ -318,16 +346,17 @@ func Cohen(d Data) Result {
 	second := make([]int, nm.ncat)
 	agree := 0
 	for u := range d.Values {
+		w := d.weight(u)
 		row := nm.row(u)
 		if row[0] < 0 || row[1] < 0 {
-			r.Excluded++
+			r.Excluded += w
 			continue
 		}
-		r.Units++
-		first[row[0]]++
-		second[row[1]]++
+		r.Units += w
+		first[row[0]] += w
+		second[row[1]] += w
 		if row[0] == row[1] {
-			agree++
+			agree += w
 		}
 	}
 	why := excludedNote(r.Excluded, "not coded by both coders")
@@ -394,11 +423,15 @@ func Fleiss(d Data) Result {
 	counts := make([]int, nm.ncat)
 	var sumP float64
 	for u := range d.Values {
-		if !nm.complete(u) {
-			r.Excluded++
+		w := d.weight(u)
+		if w == 0 {
 			continue
 		}
-		r.Units++
+		if !nm.complete(u) {
+			r.Excluded += w
+			continue
+		}
+		r.Units += w
 		row := nm.row(u)
 		for _, id := range row {
 			counts[id]++
@@ -407,11 +440,11 @@ func Fleiss(d Data) Result {
 		for _, id := range row {
 			if c := counts[id]; c > 0 {
 				sq += c * c
-				total[id] += c
+				total[id] += w * c
 				counts[id] = 0
 			}
 		}
-		sumP += float64(sq-k) / float64(k*(k-1))
+		sumP += float64(w) * (float64(sq-k) / float64(k*(k-1)))
 	}
 	why := excludedNote(r.Excluded, "missing a rating")
 	if r.Units == 0 {

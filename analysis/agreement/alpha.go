@@ -98,14 +98,17 @@ func Krippendorff(d Data, lvl Level) Result {
 	}
 
 	// Pairable values as ids into the distinct values: vals[offs[i]:offs[i+1]]
-	// are the values of the i-th pairable unit, count[id] is n_c and, for the
-	// numeric levels, num[id] is the number (num is then sorted ascending).
+	// are the values of the i-th pairable row, which stands for wts[i] units;
+	// count[id] is n_c and, for the numeric levels, num[id] is the number
+	// (num is then sorted ascending).
 	var (
-		vals  []int32
-		offs  = []int{0}
-		count []int
-		num   []float64
-		raw   []float64 // numeric levels: the pairable numbers, in unit order
+		vals     []int32
+		offs     = []int{0}
+		wts      []int
+		count    []int
+		num      []float64
+		raw      []float64 // numeric levels: the pairable numbers, in row order
+		pairable int       // n: the pairable values, weighted
 	)
 	k := len(d.Coders)
 	if lvl == Nominal {
@@ -132,7 +135,11 @@ func Krippendorff(d Data, lvl Level) Result {
 		}
 		return i
 	}
-	for _, row := range d.Values {
+	for u, row := range d.Values {
+		w := d.weight(u)
+		if w == 0 {
+			continue
+		}
 		m := 0
 		for _, v := range row {
 			if v.Present {
@@ -140,7 +147,7 @@ func Krippendorff(d Data, lvl Level) Result {
 			}
 		}
 		if m < 2 {
-			r.Excluded++
+			r.Excluded += w
 			continue
 		}
 		for _, v := range row {
@@ -148,13 +155,16 @@ func Krippendorff(d Data, lvl Level) Result {
 			case !v.Present:
 			case lvl == Nominal:
 				i := nominalID(v)
-				count[i]++
+				count[i] += w
 				vals = append(vals, i)
 			default:
 				raw = append(raw, v.Num)
 			}
 		}
 		offs = append(offs, len(vals)+len(raw))
+		wts = append(wts, w)
+		r.Units += w
+		pairable += w * m
 	}
 	if lvl != Nominal {
 		// Sorting rather than hashing: faster for many distinct numbers, and
@@ -164,14 +174,17 @@ func Krippendorff(d Data, lvl Level) Result {
 		num = slices.Compact(num)
 		count = make([]int, len(num))
 		vals = make([]int32, len(raw))
+		row := 0
 		for j, x := range raw {
+			for j >= offs[row+1] {
+				row++
+			}
 			i, _ := slices.BinarySearch(num, x)
-			count[i]++
+			count[i] += wts[row]
 			vals[j] = int32(i)
 		}
 	}
-	r.Units = len(offs) - 1
-	r.Pairable = len(vals)
+	r.Pairable = pairable
 	why := excludedNote(r.Excluded, "fewer than two values (not pairable)")
 	if r.Units == 0 {
 		return undefined(r, "%s", joinNotes("no unit has values from two or more coders: nothing is pairable", why))
@@ -180,7 +193,7 @@ func Krippendorff(d Data, lvl Level) Result {
 		return undefined(r, "%s", joinNotes("no variation: every pairable value is the same, alpha undefined (De = 0)", why))
 	}
 
-	n := float64(len(vals))
+	n := float64(pairable)
 	var pos []float64 // interval-like positions for ordinal, interval and ratio
 	scaled := false
 	switch lvl {
@@ -217,7 +230,7 @@ func Krippendorff(d Data, lvl Level) Result {
 				s += delta(u[x], u[y])
 			}
 		}
-		do += 2 * s / float64(len(u)-1)
+		do += float64(wts[i]) * (2 * s / float64(len(u)-1))
 	}
 	r.Do = do / n
 

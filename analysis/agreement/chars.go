@@ -45,7 +45,26 @@ func CharAgreement(n int, a, b []Span) (percent, kappa Result) {
 	if note != "" {
 		return bad("%s", note)
 	}
-	la, lb, both := length(ua), length(ub), overlap(ua, ub)
+	return CharCounts(n, length(ua), length(ub), overlap(ua, ub))
+}
+
+// CharCounts is CharAgreement from the counts alone: a text of n code
+// points, of which the first coder coded la, the second lb and both of them
+// both. Comparing many texts needs no more than these four numbers per
+// text, and the counts of several texts add up to the counts of the texts
+// taken end to end. The counts must satisfy 0 <= both <= la, lb <= n and
+// la + lb - both <= n; otherwise both results are undefined.
+func CharCounts(n, la, lb, both int) (percent, kappa Result) {
+	percent = Result{Statistic: "char-percent", Units: max(n, 0)}
+	kappa = Result{Statistic: "char-kappa", Units: max(n, 0)}
+	switch {
+	case n <= 0:
+		note := "empty text: nothing to compare"
+		return undefined(percent, "%s", note), undefined(kappa, "%s", note)
+	case both < 0 || both > min(la, lb) || la > n || lb > n || la+lb-both > n:
+		note := fmt.Sprintf("impossible counts: %d and %d characters coded, %d by both, in a text of %d", la, lb, both, n)
+		return undefined(percent, "%s", note), undefined(kappa, "%s", note)
+	}
 	neither := n - la - lb + both
 	nf := float64(n)
 	po := float64(both+neither) / nf

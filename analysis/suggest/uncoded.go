@@ -3,6 +3,7 @@ package suggest
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/corpus"
@@ -17,13 +18,32 @@ type coverage map[string][][2]int
 // offsets are stale).
 func newCoverage(codings []analysis.Coding) coverage {
 	by := coverage{}
-	for _, c := range codings {
-		if c.Orphan || c.End <= c.Start {
+	by.add(codings)
+	by.merge()
+	return by
+}
+
+// add adds the spans of codings, leaving out orphans; merge must follow
+// before touches is asked.
+func (c coverage) add(codings []analysis.Coding) {
+	for i := range codings {
+		cd := &codings[i]
+		if cd.Orphan || cd.End <= cd.Start {
 			continue
 		}
-		by[c.Source] = append(by[c.Source], [2]int{c.Start, c.End})
+		spans, ok := c[cd.Source]
+		if !ok {
+			src := strings.Clone(cd.Source) // not the coding's, which may hold a whole file
+			c[src] = append(spans, [2]int{cd.Start, cd.End})
+			continue
+		}
+		c[cd.Source] = append(spans, [2]int{cd.Start, cd.End})
 	}
-	for src, spans := range by {
+}
+
+// merge sorts and merges each source's spans.
+func (c coverage) merge() {
+	for src, spans := range c {
 		slices.SortFunc(spans, func(a, b [2]int) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 		merged := spans[:1]
 		for _, s := range spans[1:] {
@@ -34,9 +54,8 @@ func newCoverage(codings []analysis.Coding) coverage {
 			}
 			merged = append(merged, s)
 		}
-		by[src] = merged
+		c[src] = slices.Clip(merged)
 	}
-	return by
 }
 
 // touches reports whether any coding overlaps [start, end) of source src.
@@ -102,45 +121,104 @@ type UncodedReport struct {
 // source without a case counts as a case of its own, keyed by its id) and
 // overall. Words are counted as runs of letters and digits. Orphaned
 // codings take no part. Sources are reported in the order given, cases in
-// order of their first source.
+// order of their first source. For a large project, UncodedScan does the
+// same a source at a time.
 func Uncoded(srcs []*corpus.Source, codings []analysis.Coding, unit string, roles []string) *UncodedReport {
-	cov := newCoverage(codings)
-	rep := &UncodedReport{Segments: []UncodedSegment{}, BySource: []Share{}, ByCase: []Share{}}
-	caseAt := map[string]int{}
+	sc := NewUncodedScan(unit, roles)
+	sc.Cover(codings)
+	var segs []UncodedSegment
 	for _, src := range srcs {
-		rs := []rune(src.Text)
-		sh := Share{Key: src.ID}
-		for _, seg := range src.Segments {
-			if seg.Unit != unit || !roleIn(seg.Role, roles) {
-				continue
-			}
-			s, e := clampSpan(seg.Start, seg.End, len(rs))
-			words := len(wordSpans(rs[s:e]))
-			sh.Segments++
-			sh.Words += words
-			if cov.touches(src.ID, s, e) {
-				continue
-			}
-			sh.Uncoded++
-			sh.UncodedWords += words
-			rep.Segments = append(rep.Segments, UncodedSegment{
-				Source: src.ID, Segment: seg.ID, Case: src.Case, Speaker: seg.Speaker,
-				Line: seg.Line, Start: s, End: e, Words: words, Text: string(rs[s:e]),
-			})
-		}
-		rep.BySource = append(rep.BySource, sh)
-		key := caseKey(src)
-		i, ok := caseAt[key]
-		if !ok {
-			i = len(rep.ByCase)
-			caseAt[key] = i
-			rep.ByCase = append(rep.ByCase, Share{Key: key})
-		}
-		addShare(&rep.ByCase[i], sh)
-		addShare(&rep.Total, sh)
+		sc.Source(src, func(u *UncodedSegment) error {
+			segs = append(segs, *u)
+			return nil
+		})
 	}
-	rep.Total.Key = "all"
+	rep := sc.Report()
+	if segs != nil {
+		rep.Segments = segs
+	}
 	return rep
+}
+
+// UncodedScan is Uncoded a source at a time, for a corpus too large to
+// hold: give it the codings (Cover, in batches if need be), then each
+// source in turn (Source), which hands out its uncoded segments at once;
+// Report gives the shares. It holds only the coded spans and the shares.
+type UncodedScan struct {
+	unit   string
+	roles  []string
+	cov    coverage
+	merged bool
+	rep    UncodedReport
+	caseAt map[string]int
+}
+
+// NewUncodedScan starts a scan of the segments of unit said by speakers of
+// roles (all when empty).
+func NewUncodedScan(unit string, roles []string) *UncodedScan {
+	return &UncodedScan{unit: unit, roles: roles, cov: coverage{}, caseAt: map[string]int{},
+		rep: UncodedReport{Segments: []UncodedSegment{}, BySource: []Share{}, ByCase: []Share{}}}
+}
+
+// Cover adds codings whose text counts as coded (orphans are left out). It
+// must come before the first Source.
+func (sc *UncodedScan) Cover(codings []analysis.Coding) {
+	sc.cov.add(codings)
+}
+
+// Source counts the segments of src and calls each with every uncoded one,
+// in order (the segment is reused: copy what you keep), stopping at the
+// first error, which it returns.
+func (sc *UncodedScan) Source(src *corpus.Source, each func(*UncodedSegment) error) error {
+	if !sc.merged {
+		sc.cov.merge()
+		sc.merged = true
+	}
+	rs := []rune(src.Text)
+	sh := Share{Key: src.ID}
+	var u UncodedSegment
+	for _, seg := range src.Segments {
+		if seg.Unit != sc.unit || !roleIn(seg.Role, sc.roles) {
+			continue
+		}
+		s, e := clampSpan(seg.Start, seg.End, len(rs))
+		words := len(wordSpans(rs[s:e]))
+		sh.Segments++
+		sh.Words += words
+		if sc.cov.touches(src.ID, s, e) {
+			continue
+		}
+		sh.Uncoded++
+		sh.UncodedWords += words
+		u = UncodedSegment{
+			Source: src.ID, Segment: seg.ID, Case: src.Case, Speaker: seg.Speaker,
+			Line: seg.Line, Start: s, End: e, Words: words, Text: string(rs[s:e]),
+		}
+		if err := each(&u); err != nil {
+			return err
+		}
+	}
+	sc.rep.BySource = append(sc.rep.BySource, sh)
+	key := caseKey(src)
+	i, ok := sc.caseAt[key]
+	if !ok {
+		i = len(sc.rep.ByCase)
+		sc.caseAt[key] = i
+		sc.rep.ByCase = append(sc.rep.ByCase, Share{Key: key})
+	}
+	addShare(&sc.rep.ByCase[i], sh)
+	addShare(&sc.rep.Total, sh)
+	return nil
+}
+
+// Report returns the shares of the sources scanned so far, per source, per
+// case and in all; its Segments are empty (Source handed them out).
+func (sc *UncodedScan) Report() *UncodedReport {
+	rep := sc.rep
+	rep.BySource = slices.Clone(rep.BySource)
+	rep.ByCase = slices.Clone(rep.ByCase)
+	rep.Total.Key = "all"
+	return &rep
 }
 
 func addShare(to *Share, s Share) {

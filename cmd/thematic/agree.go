@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -185,21 +190,31 @@ func agreeCheckCoders(coders []string) ([]string, error) {
 	return out, nil
 }
 
-// agreeLoadCodings loads the coders' codings, refusing a coder without a file.
-func agreeLoadCodings(store analysis.Store, coders []string) (map[string][]analysis.Coding, error) {
+// agreeCheckFiles refuses a coder without a file.
+func agreeCheckFiles(store analysis.Store, coders []string) error {
 	have, err := store.Coders()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make(map[string][]analysis.Coding, len(coders))
 	for _, c := range coders {
 		if !slices.Contains(have, c) {
 			known := "none yet"
 			if len(have) > 0 {
 				known = strings.Join(have, ", ")
 			}
-			return nil, errs.New("", 0, 0, "no coder %q: %s does not exist (coders: %s)", c, filepath.Join(corpus.CodingsDir, c+".jsonl"), known)
+			return errs.New("", 0, 0, "no coder %q: %s does not exist (coders: %s)", c, filepath.Join(corpus.CodingsDir, c+".jsonl"), known)
 		}
+	}
+	return nil
+}
+
+// agreeLoadCodings loads the coders' codings, refusing a coder without a file.
+func agreeLoadCodings(store analysis.Store, coders []string) (map[string][]analysis.Coding, error) {
+	if err := agreeCheckFiles(store, coders); err != nil {
+		return nil, err
+	}
+	out := make(map[string][]analysis.Coding, len(coders))
+	for _, c := range coders {
 		cs, err := store.Load(c)
 		if err != nil {
 			return nil, err
@@ -248,20 +263,22 @@ func runAgree(opts *AgreeOptions) error {
 	if err != nil {
 		return err
 	}
-	codings, err := agreeLoadCodings(analysis.Store{Dir: p.Path(corpus.CodingsDir)}, coders)
+	codings, err := agreeCompactCodings(p, coders)
 	if err != nil {
 		return err
 	}
-	all, err := p.Sources(true)
+	// Sources: their metadata now (from the cache of sidecars), their text
+	// and segments one at a time while the units are built.
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
 	var srcs []*corpus.Source
 	switch {
 	case len(opts.Sources) > 0:
-		byID := map[string]*corpus.Source{}
-		for _, s := range all {
-			byID[s.ID] = s
+		byID := make(map[string]*corpus.Source, len(infos))
+		for i := range infos {
+			byID[infos[i].ID] = &infos[i].Source
 		}
 		for _, id := range opts.Sources {
 			id = strings.TrimSpace(id)
@@ -273,10 +290,12 @@ func runAgree(opts *AgreeOptions) error {
 				srcs = append(srcs, s)
 			}
 		}
-	case opts.AllSources:
-		srcs = all
 	default:
-		srcs = analysis.AgreeSources(all, coders, codings)
+		for i := range infos {
+			if opts.AllSources || codings.Coded(infos[i].ID) {
+				srcs = append(srcs, &infos[i].Source)
+			}
+		}
 	}
 	if len(srcs) == 0 {
 		return errs.New("", 0, 0, "nothing to compare: %s have no codings on any source", strings.Join(coders, ", "))
@@ -285,22 +304,23 @@ func runAgree(opts *AgreeOptions) error {
 	if err != nil {
 		return err
 	}
-	codes, err := analysis.AgreeCodes(cb, opts.Codes, coders, codings, srcs)
+	codes, err := codings.Codes(cb, opts.Codes, srcs)
 	if err != nil {
 		return err
 	}
 	if len(codes) == 0 {
 		return errs.New("", 0, 0, "nothing to compare: %s have no codings on the sources compared", strings.Join(coders, ", "))
 	}
-	ud, err := analysis.BuildUnitData(srcs, codings, analysis.AgreeOptions{
-		Coders: coders, Codes: codes, Unit: opts.Unit, MinCover: opts.MinOverlap,
-		UncodedMissing: opts.Uncoded == "missing",
-	})
+	ud, err := analysis.StreamUnitData(srcs, func(i int) (*corpus.Source, error) { return p.Source(srcs[i].ID, true) }, codings,
+		analysis.AgreeOptions{
+			Coders: coders, Codes: codes, Unit: opts.Unit, MinCover: opts.MinOverlap,
+			UncodedMissing: opts.Uncoded == "missing",
+		})
 	if err != nil {
 		return err
 	}
 	agreeWarnings(opts, ud)
-	rep := ud.Report()
+	rep := ud.Summary()
 	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
 	if err != nil {
 		return err
@@ -309,16 +329,71 @@ func runAgree(opts *AgreeOptions) error {
 		return corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases))
 	}
 	if opts.XLSX != "" {
-		err := export.WriteAgreementXLSX(opts.XLSX, rep, export.AgreementOptions{Cite: cite, About: agreeAbout(opts)})
+		if err := agreeWriteXLSX(opts, rep, cite); err != nil {
+			return err
+		}
+	}
+	if opts.JSON {
+		return agreeWriteJSON(opts.IO.Out, opts, rep, cite)
+	}
+	return agreePrint(opts, rep)
+}
+
+// agreeBatch is about how many codings agreeCompactCodings reads at once.
+const agreeBatch = 200_000
+
+// agreeCompactCodings reads the coders' codings into their compact form,
+// refusing a coder without a file. It reads them from the codings cache a
+// few codes at a time, so that only a batch of full codings is in memory
+// at once.
+func agreeCompactCodings(p *corpus.Project, coders []string) (*analysis.AgreeCodings, error) {
+	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+	if err := agreeCheckFiles(store, coders); err != nil {
+		return nil, err
+	}
+	out := analysis.NewAgreeCodings(coders)
+	for _, c := range coders {
+		err := agreeEachBatch(p, c, nil, func(cs []analysis.Coding) error { return out.Add(c, cs) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// agreeEachBatch calls fn with the codings of coder whose code keep accepts
+// (all when keep is nil), a batch of about agreeBatch codings at a time,
+// read from the codings cache a few codes at a time, so that a command that
+// keeps only part of each coding holds only one batch of full codings. The
+// codings of one code come in one batch, in file order.
+func agreeEachBatch(p *corpus.Project, coder string, keep func(code string) bool, fn func([]analysis.Coding) error) error {
+	cc := analysis.CodingsCache{Store: analysis.Store{Dir: p.Path(corpus.CodingsDir)}, Dir: p.Path(corpus.CacheDir, "codings")}
+	sum, err := cc.Summary(coder)
+	if err != nil {
+		return err
+	}
+	codes := make([]string, 0, len(sum.Codes))
+	for code := range sum.Codes {
+		if keep == nil || keep(code) {
+			codes = append(codes, code)
+		}
+	}
+	slices.Sort(codes)
+	for len(codes) > 0 {
+		batch := map[string]bool{}
+		for n := 0; len(codes) > 0 && (n == 0 || n+sum.Codes[codes[0]] <= agreeBatch); codes = codes[1:] {
+			batch[codes[0]] = true
+			n += sum.Codes[codes[0]]
+		}
+		cs, err := cc.Load(coder, func(code string) bool { return batch[code] })
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "Wrote %s (%d disagreements)\n", opts.XLSX, len(rep.Disagreements))
+		if err := fn(cs); err != nil {
+			return err
+		}
 	}
-	if opts.JSON {
-		return writeJSON(opts.IO.Out, agreeJSONReport(opts, rep, cite))
-	}
-	return agreePrint(opts, rep)
+	return nil
 }
 
 // agreeCodebook loads the codebook, or returns nil when the project has none.
@@ -467,18 +542,7 @@ func agreePrint(opts *AgreeOptions, rep *analysis.AgreementReport) error {
 	}
 
 	fmt.Fprintf(w, "\n%s\n", style(color, ansiBold, "Character level, over each source's whole text (as NVivo's coding comparison)"))
-	tw = newTable(w)
-	fmt.Fprintln(tw, "CODE\tSOURCE\tCODERS\tCHARS\tAGREE\tKAPPA\tBOTH\tA ONLY\tB ONLY")
-	for _, c := range rep.Chars {
-		src := c.Source
-		if src == "" {
-			src = "(all sources)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\n", c.Code, src, c.First+"/"+c.Second, c.Chars,
-			agreeValue(c.Percent), agreeValue(c.Kappa), c.Both, c.FirstOnly, c.SecondOnly)
-		notes.add(c.Code+" "+src+" "+c.First+"/"+c.Second, c.Percent, c.Kappa)
-	}
-	if err := tw.Flush(); err != nil {
+	if err := agreeCharTable(w, ud, &notes); err != nil {
 		return err
 	}
 	if len(notes.lines) > 0 {
@@ -487,12 +551,61 @@ func agreePrint(opts *AgreeOptions, rep *analysis.AgreementReport) error {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
-	fmt.Fprintf(w, "\n%d disagreements", len(rep.Disagreements))
-	if len(rep.Disagreements) > 0 && opts.XLSX == "" {
+	fmt.Fprintf(w, "\n%d disagreements", ud.NumDisagreements())
+	if ud.NumDisagreements() > 0 && opts.XLSX == "" {
 		fmt.Fprint(w, ": list them with --json, or write them for the team with --xlsx FILE.xlsx")
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+// agreeCharTable prints the character-level comparisons as a table
+// aligned as a tabwriter would align it (columns two spaces wider than their
+// widest cell), without holding the rows: one pass over them finds the
+// widths, a second prints.
+func agreeCharTable(w io.Writer, ud *analysis.UnitData, notes *agreeNotes) error {
+	head := []string{"CODE", "SOURCE", "CODERS", "CHARS", "AGREE", "KAPPA", "BOTH", "A ONLY", "B ONLY"}
+	cells := make([]string, len(head))
+	fill := func(c *analysis.CharComparison) {
+		src := c.Source
+		if src == "" {
+			src = "(all sources)"
+		}
+		cells[0], cells[1], cells[2], cells[3] = c.Code, src, c.First+"/"+c.Second, strconv.Itoa(c.Chars)
+		cells[4], cells[5], cells[6] = agreeValue(c.Percent), agreeValue(c.Kappa), strconv.Itoa(c.Both)
+		cells[7], cells[8] = strconv.Itoa(c.FirstOnly), strconv.Itoa(c.SecondOnly)
+	}
+	widths := make([]int, len(head)-1) // the last column is not padded
+	measure := func() {
+		for i := range widths {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cells[i]))
+		}
+	}
+	copy(cells, head)
+	measure()
+	ud.EachCharComparison(func(c *analysis.CharComparison) error {
+		fill(c)
+		measure()
+		return nil
+	})
+	bw := bufio.NewWriter(w)
+	line := func() {
+		for i, width := range widths {
+			bw.WriteString(cells[i])
+			bw.WriteString(strings.Repeat(" ", width+2-utf8.RuneCountInString(cells[i])))
+		}
+		bw.WriteString(cells[len(cells)-1])
+		bw.WriteByte('\n')
+	}
+	copy(cells, head)
+	line()
+	ud.EachCharComparison(func(c *analysis.CharComparison) error {
+		fill(c)
+		line()
+		notes.add(c.Code+" "+cells[1]+" "+cells[2], c.Percent, c.Kappa)
+		return nil
+	})
+	return bw.Flush()
 }
 
 // agreeStat is a statistic as --json prints it: value null when undefined.
@@ -585,16 +698,32 @@ type agreeJSON struct {
 	Disagreements []agreeJSONDisagreement `json:"disagreements"`
 }
 
-func agreeJSONReport(opts *AgreeOptions, rep *analysis.AgreementReport, cite func(*corpus.Source) string) agreeJSON {
+// agreeJSONHead is the part of agreeJSON before the long lists, which
+// agreeWriteJSON streams.
+type agreeJSONHead struct {
+	Coders     []string        `json:"coders"`
+	Unit       string          `json:"unit"`
+	MinOverlap float64         `json:"min_overlap"`
+	Uncoded    string          `json:"uncoded"`
+	Sources    []string        `json:"sources"`
+	Units      int             `json:"units"`
+	Orphans    int             `json:"orphans_left_out"`
+	Codes      []agreeJSONCode `json:"codes"`
+	Pooled     agreeJSONCode   `json:"pooled"`
+}
+
+// agreeWriteJSON writes the report as writeJSON would write an agreeJSON,
+// byte for byte, but streams the character comparisons and disagreements,
+// which on a large project are far too many to hold as JSON in memory.
+func agreeWriteJSON(w io.Writer, opts *AgreeOptions, rep *analysis.AgreementReport, cite func(*corpus.Source) string) error {
 	ud := rep.Data
-	out := agreeJSON{
+	head := agreeJSONHead{
 		Coders: ud.Coders, Unit: ud.Unit, MinOverlap: opts.MinOverlap, Uncoded: opts.Uncoded,
-		Units: len(ud.Units), Orphans: ud.Orphans,
-		Codes: []agreeJSONCode{}, Chars: []agreeJSONChars{}, Disagreements: []agreeJSONDisagreement{},
+		Units: len(ud.Units), Orphans: ud.Orphans, Codes: []agreeJSONCode{},
 	}
 	byID := map[string]*corpus.Source{}
 	for _, s := range ud.Sources {
-		out.Sources = append(out.Sources, s.ID)
+		head.Sources = append(head.Sources, s.ID)
 		byID[s.ID] = s
 	}
 	code := func(ca analysis.CodeAgreement) agreeJSONCode {
@@ -610,26 +739,149 @@ func agreeJSONReport(opts *AgreeOptions, rep *analysis.AgreementReport, cite fun
 		return j
 	}
 	for _, ca := range rep.Codes {
-		out.Codes = append(out.Codes, code(ca))
+		head.Codes = append(head.Codes, code(ca))
 	}
-	out.Pooled = code(rep.Pooled)
-	for _, c := range rep.Chars {
-		j := agreeJSONChars{Code: c.Code, Source: c.Source, First: c.First, Second: c.Second, Chars: c.Chars,
-			Both: c.Both, FirstOnly: c.FirstOnly, SecondOnly: c.SecondOnly,
-			Percent: agreeJSONStat(c.Percent), Kappa: agreeJSONStat(c.Kappa)}
-		if s := byID[c.Source]; s != nil {
-			j.Citation = cite(s)
-		}
-		out.Chars = append(out.Chars, j)
+	head.Pooled = code(rep.Pooled)
+
+	bw := bufio.NewWriter(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(head); err != nil {
+		return err
 	}
-	for _, d := range rep.Disagreements {
-		out.Disagreements = append(out.Disagreements, agreeJSONDisagreement{
-			Code: d.Code, Source: d.Source, Segment: d.Segment.ID, Citation: cite(byID[d.Source]),
-			Speaker: d.Segment.Speaker, Line: d.Segment.Line, Start: d.Segment.Start, End: d.Segment.End,
-			Text: d.Text, CodedBy: agreeOrEmpty(d.CodedBy), NotCodedBy: agreeOrEmpty(d.NotCodedBy), Missing: d.Missing,
+	// Reopen the object: drop its closing "\n}\n".
+	bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n}\n")))
+	enc.SetIndent("    ", "  ")
+	list := func(name string, each func(func(v any) error) error) error {
+		fmt.Fprintf(bw, ",\n  %q: [", name)
+		n := 0
+		err := each(func(v any) error {
+			buf.Reset()
+			if err := enc.Encode(v); err != nil {
+				return err
+			}
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			n++
+			bw.WriteString("\n    ")
+			_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			return err
 		})
+		if n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteByte(']')
+		return err
 	}
-	return out
+	err := list("chars", func(emit func(any) error) error {
+		return ud.EachCharComparison(func(c *analysis.CharComparison) error {
+			j := agreeJSONChars{Code: c.Code, Source: c.Source, First: c.First, Second: c.Second, Chars: c.Chars,
+				Both: c.Both, FirstOnly: c.FirstOnly, SecondOnly: c.SecondOnly,
+				Percent: agreeJSONStat(c.Percent), Kappa: agreeJSONStat(c.Kappa)}
+			if s := byID[c.Source]; s != nil {
+				j.Citation = cite(s)
+			}
+			return emit(j)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	err = list("disagreements", func(emit func(any) error) error {
+		return ud.EachDisagreement(func(d *analysis.Disagreement) error {
+			return emit(agreeJSONDisagreement{
+				Code: d.Code, Source: d.Source, Segment: d.Segment.ID, Citation: cite(byID[d.Source]),
+				Speaker: d.Segment.Speaker, Line: d.Segment.Line, Start: d.Segment.Start, End: d.Segment.End,
+				Text: d.Text, CodedBy: agreeOrEmpty(d.CodedBy), NotCodedBy: agreeOrEmpty(d.NotCodedBy), Missing: d.Missing,
+			})
+		})
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// agreeSheetRows is the most data rows agreeWriteXLSX puts on a sheet:
+// Excel's 1,048,576 rows less the header and a closing note.
+var agreeSheetRows = 1<<20 - 2
+
+// agreeWriteXLSX writes the agreement workbook. The Characters and
+// Disagreements sheets can have millions of rows on a large project: they
+// are fed to the export's row writer a page at a time, and stop at Excel's
+// limit with a last row that says how many more there were.
+func agreeWriteXLSX(opts *AgreeOptions, rep *analysis.AgreementReport, cite func(*corpus.Source) string) error {
+	ud := rep.Data
+	sheets := export.AgreementSheets(rep, export.AgreementOptions{Cite: cite, About: agreeAbout(opts)})
+	var cut []string
+	for i := range sheets {
+		sh := &sheets[i]
+		switch sh.Name {
+		case "Characters":
+			sh.Rows = agreePaged(sh.Rows, func(page []analysis.CharComparison) { rep.Chars = page }, ud.EachCharComparison,
+				ud.NumCharComparisons(), "character comparisons", &cut)
+		case "Disagreements":
+			sh.Rows = agreePaged(sh.Rows, func(page []analysis.Disagreement) { rep.Disagreements = page }, ud.EachDisagreement,
+				ud.NumDisagreements(), "disagreements", &cut)
+		}
+	}
+	if err := export.WriteXLSX(opts.XLSX, sheets...); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "Wrote %s (%d disagreements)\n", opts.XLSX, ud.NumDisagreements())
+	for _, c := range cut {
+		fmt.Fprintf(opts.IO.ErrOut, "Note: %s\n", c)
+	}
+	return nil
+}
+
+// errAgreeSheetFull stops a sheet's rows at agreeSheetRows.
+var errAgreeSheetFull = errors.New("sheet full")
+
+// agreePaged returns rows that run the export's rows over a page of the
+// report's list at a time: set puts a page in the report (where rows reads
+// it), each hands out the whole list (total items). Past agreeSheetRows it
+// writes a note row instead, and adds the note to cut.
+func agreePaged[T any](rows export.Rows, set func([]T), each func(func(*T) error) error, total int, what string, cut *[]string) export.Rows {
+	return func(emit func([]any) error) error {
+		const page = 4096
+		buf := make([]T, 0, page)
+		flush := func() error {
+			set(buf)
+			err := rows(emit)
+			set(nil)
+			buf = buf[:0]
+			return err
+		}
+		shown := 0
+		err := each(func(x *T) error {
+			if shown == agreeSheetRows {
+				return errAgreeSheetFull
+			}
+			buf = append(buf, *x)
+			shown++
+			if len(buf) == page {
+				return flush()
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errAgreeSheetFull) {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if shown < total {
+			note := fmt.Sprintf("The first %d of %d %s are shown: an Excel sheet holds no more. --json lists them all.", shown, total, what)
+			*cut = append(*cut, note)
+			return emit([]any{note})
+		}
+		return nil
+	}
 }
 
 // agreeOrEmpty turns a nil list into an empty one, so JSON shows [].
@@ -768,26 +1020,18 @@ func runAgreeResolve(opts *AgreeResolveOptions) error {
 	if err != nil {
 		return err
 	}
-	texts := map[string]string{}
-	if rule == analysis.ConsensusIntersection {
-		for _, c := range coders {
-			for _, cd := range codings[c] {
-				if _, ok := texts[cd.Source]; ok || cd.Orphan {
-					continue
-				}
-				src, err := p.Source(cd.Source, true)
-				if err != nil {
-					return fmt.Errorf("%s's coding %s: %w", c, cd.ID, err)
-				}
-				texts[cd.Source] = src.Text
-			}
-		}
-	}
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	res, err := analysis.Consensus(codings, coders, rule, opts.Into, texts, now())
+	text := func(source string) (string, error) {
+		src, err := p.Source(source, true)
+		if err != nil {
+			return "", fmt.Errorf("the codings of source %q: %w", source, err)
+		}
+		return src.Text, nil
+	}
+	res, err := analysis.ConsensusText(codings, coders, rule, opts.Into, text, now())
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ func runAutocode(opts *AutocodeOptions) error {
 		return err
 	}
 	defer unlock()
-	srcs, err := p.Sources(true)
+	ids, err := p.SourceIDs()
 	if err != nil {
 		return err
 	}
@@ -87,28 +88,54 @@ func runAutocode(opts *AutocodeOptions) error {
 	aopts := analysis.AutocodeOptions{
 		Analyzer: an,
 		Attrs:    func(s *corpus.Source) map[string]string { return corpus.CaseAttrs(s, cases) },
-		Time:     autocodeTime(cbPath, srcs),
+		Time:     autocodeCodebookTime(cbPath),
 		Explain:  opts.Explain != "",
 	}
+	var ix *corpus.Index
 	if autocodeHasQueries(cb) {
 		report, done := progress(opts.IO, "indexing")
-		ix, err := p.OpenIndex(report)
+		ix, err = p.OpenIndex(report)
 		done()
 		if err != nil {
 			return err
 		}
-		defer ix.Close()
 		aopts.Query = func(q string) ([]corpus.Hit, error) {
 			hits, _, err := ix.Search(corpus.SearchRequest{Query: q})
 			return hits, err
 		}
+	} else {
+		ix = autocodeOpenIndex(p)
 	}
-	res, err := analysis.Autocode(cb, srcs, aopts)
+	if ix != nil {
+		defer ix.Close()
+		aopts.Index = autocodeIndex{ix, cases}
+	}
+	// Sources are read one at a time by the workers and dropped once coded;
+	// the newest time of ingest among them stamps the codings.
+	var mu sync.Mutex
+	newest := aopts.Time
+	res, err := analysis.AutocodeSources(cb, len(ids), func(i int) (*corpus.Source, error) {
+		src, err := p.Source(ids[i], true)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		if t := src.Ingested.UTC().Truncate(time.Second); t.After(newest) {
+			newest = t
+		}
+		mu.Unlock()
+		return src, nil
+	}, aopts)
 	if err != nil {
 		return err
 	}
+	if !newest.Equal(aopts.Time) {
+		for i := range res.Codings {
+			res.Codings[i].Time = newest
+		}
+	}
 	if opts.Explain != "" {
-		return autocodeExplain(opts, p, cb, srcs, cases, res)
+		return autocodeExplain(opts, p, cb, cases, res)
 	}
 	if write {
 		store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
@@ -119,22 +146,44 @@ func runAutocode(opts *AutocodeOptions) error {
 	return autocodeSummary(opts, cb, res, write)
 }
 
-// autocodeTime stamps rule codings with the newest of the codebook's and the
-// sources' times, so that re-running on unchanged input writes the same file.
-func autocodeTime(cbPath string, srcs []*corpus.Source) time.Time {
+// autocodeCodebookTime is the codebook's time of change. Rule codings are
+// stamped with the newest of it and the sources' times of ingest, so that
+// re-running on unchanged input writes the same file.
+func autocodeCodebookTime(cbPath string) time.Time {
 	var t time.Time
 	if fi, err := os.Stat(cbPath); err == nil {
 		t = fi.ModTime()
-	}
-	for _, s := range srcs {
-		if s.Ingested.After(t) {
-			t = s.Ingested
-		}
 	}
 	if t.IsZero() {
 		t = time.Now()
 	}
 	return t.UTC().Truncate(time.Second)
+}
+
+// autocodeOpenIndex opens the project's search index, if there is one, for
+// reading its postings; nil when there is none or it cannot be opened (the
+// rules then analyse every source, with the same result).
+func autocodeOpenIndex(p *corpus.Project) *corpus.Index {
+	if _, err := os.Stat(p.IndexDir()); err != nil {
+		return nil
+	}
+	ix, err := corpus.OpenIndex(p.IndexDir(), p.Config)
+	if err != nil {
+		return nil
+	}
+	return ix
+}
+
+// autocodeIndex gives autocoding the index's postings; a source is current
+// when the index holds it with the attributes of its case, as
+// Project.OpenIndex indexes it.
+type autocodeIndex struct {
+	*corpus.Index
+	cases corpus.Cases
+}
+
+func (x autocodeIndex) Current(src *corpus.Source) bool {
+	return x.Index.Current(corpus.IndexedSources([]*corpus.Source{src}, x.cases)[0])
 }
 
 func autocodeHasQueries(cb *codebook.Codebook) bool {
@@ -213,7 +262,7 @@ func nodePath(n *codebook.Node) string {
 	return strings.Join(names, " > ")
 }
 
-func autocodeExplain(opts *AutocodeOptions, p *corpus.Project, cb *codebook.Codebook, srcs []*corpus.Source, cases corpus.Cases, res *analysis.AutocodeResult) error {
+func autocodeExplain(opts *AutocodeOptions, p *corpus.Project, cb *codebook.Codebook, cases corpus.Cases, res *analysis.AutocodeResult) error {
 	node := cb.Node(opts.Explain)
 	var ms []analysis.Match
 	for _, m := range res.Matches {
@@ -224,14 +273,17 @@ func autocodeExplain(opts *AutocodeOptions, p *corpus.Project, cb *codebook.Code
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, ms)
 	}
-	byID := map[string]*corpus.Source{}
-	for _, s := range srcs {
-		byID[s.ID] = s
-	}
 	color := opts.IO.Color()
+	var src *corpus.Source
+	var text []rune
 	for _, m := range ms {
-		src := byID[m.Source]
-		text := []rune(src.Text)
+		if src == nil || src.ID != m.Source {
+			var err error
+			if src, err = p.Source(m.Source, true); err != nil {
+				return err
+			}
+			text = []rune(src.Text)
+		}
 		seg := findSegment(src, m.Segment)
 		where := fmt.Sprintf("%s:%s L%d %s", m.Source, orDash(m.Segment), lineOf(text, m.Start), corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases)))
 		if seg.Speaker != "" {

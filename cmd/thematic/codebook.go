@@ -103,7 +103,8 @@ columns counting the node together with everything below it. Orphaned
 codings (whose text changed; see 'thematic status') count too.
 
 The codings of every coder except "auto" (the rules of 'thematic autocode')
-are counted; --coder chooses (repeat it, or give a comma-separated list).
+are counted, or auto's when no one else has coded yet; --coder chooses
+(repeat it, or give a comma-separated list).
 
 Subcommands check the codebook (validate) and change it (add, move, rename,
 merge) while keeping the comments, blank lines and order of codebook.yaml.`,
@@ -405,23 +406,39 @@ func runCodebook(opts *CodebookOptions) error {
 	if err != nil {
 		return err
 	}
-	var cs []analysis.Coding
+	if len(opts.Coders) == 0 && len(coders) == 0 && slices.Contains(have, analysis.AutoCoder) {
+		// Only the rules have coded: their codings are better than a tree
+		// of zeros.
+		coders = []string{analysis.AutoCoder}
+		fmt.Fprintf(opts.IO.ErrOut, "note: only %s (the rules of 'thematic autocode') has codings; counting them\n", analysis.AutoCoder)
+	}
+	// The counts come from the codings cache in .thematic/: the number of
+	// codings of each code in each source, without the codings.
+	cache := analysis.CodingsCache{Store: store}
+	var perSource []analysis.CodeSourceCount
+	total := 0
 	for _, c := range coders {
-		more, err := store.Load(c)
+		cc, err := cache.Open(c)
 		if err != nil {
 			return err
 		}
-		cs = append(cs, more...)
+		more, err := cc.Counts()
+		total += cc.Summary().Codings
+		cc.Close()
+		if err != nil {
+			return err
+		}
+		perSource = append(perSource, more...)
 	}
-	srcs, err := p.Sources(false)
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
-	caseOf := make(map[string]string, len(srcs))
-	for _, s := range srcs {
+	caseOf := make(map[string]string, len(infos))
+	for _, s := range infos {
 		caseOf[s.ID] = s.Case
 	}
-	counts := analysis.CountCodes(cb, cs, func(id string) string { return caseOf[id] })
+	counts := analysis.CountCodeSources(cb, perSource, func(id string) string { return caseOf[id] })
 
 	if len(counts.Unknown) > 0 {
 		ids := make([]string, 0, len(counts.Unknown))
@@ -466,7 +483,7 @@ func runCodebook(opts *CodebookOptions) error {
 	if len(coders) > 0 {
 		who = strings.Join(coders, ", ")
 	}
-	counted := len(cs)
+	counted := total
 	for _, k := range counts.Unknown {
 		counted -= k
 	}
@@ -533,7 +550,7 @@ type codebookProblemJSON struct {
 // codebookSpeakers lists the speaker names the project knows: those of the
 // sources' sidecars and the names given roles in thematic.yaml.
 func codebookSpeakers(p *corpus.Project) ([]string, int, error) {
-	srcs, err := p.Sources(false)
+	srcs, err := p.SourceInfos()
 	if err != nil {
 		return nil, 0, err
 	}

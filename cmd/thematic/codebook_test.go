@@ -196,6 +196,58 @@ func TestCodebookTree(t *testing.T) {
 	}
 }
 
+// With only the rules' codings in the project, the default counts them
+// rather than printing a tree of zeros "by no coders".
+func TestCodebookTreeOnlyAuto(t *testing.T) {
+	p := codebookTestProject(t)
+	for _, coder := range []string{"alice", "bob"} {
+		if err := os.Remove(p.Path(corpus.CodingsDir, coder+".jsonl")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ios, out, errOut := mainTestIO()
+	if err := runCodebook(&CodebookOptions{IO: ios, Project: codebookTestOpen(p)}); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"THEME / CODE        ID         CODINGS  SOURCES  CASES  TOTAL CODINGS  TOTAL SOURCES  TOTAL CASES\n" +
+		"Finding a place     belonging        0        0      0              3              2            1\n" +
+		"  Arriving          arriving         0        0      0              3              2            1\n" +
+		"    Being welcomed  welcome          1        1      1              1              1            1\n" +
+		"    The gate        gate             2        2      1              2              2            1\n" +
+		"Growing things      growing          0        0      0              1              1            1\n" +
+		"  Own plots         plots            0        0      0              0              0            0\n" +
+		"    Sheds           sheds            0        0      0              0              0            0\n" +
+		"  Harvest           harvest          1        1      1              1              1            1\n"
+	if out.String() != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+	}
+	wantErr := "note: only auto (the rules of 'thematic autocode') has codings; counting them\n" +
+		"2 themes, 1 sub-theme, 5 codes; 4 codings by auto\n"
+	if errOut.String() != wantErr {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, wantErr)
+	}
+	// JSON names the coder counted.
+	ios, out, _ = mainTestIO()
+	if err := runCodebook(&CodebookOptions{IO: ios, Project: codebookTestOpen(p), JSON: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"coders": [
+    "auto"
+  ]`) {
+		t.Errorf("JSON does not name auto as the coder counted:\n%s", out)
+	}
+	// No codings at all: zeros, and no note.
+	os.Remove(p.Path(corpus.CodingsDir, "auto.jsonl"))
+	ios, _, errOut = mainTestIO()
+	if err := runCodebook(&CodebookOptions{IO: ios, Project: codebookTestOpen(p)}); err != nil {
+		t.Fatal(err)
+	}
+	if errOut.String() != "2 themes, 1 sub-theme, 5 codes; 0 codings by no coders\n" {
+		t.Errorf("no codings: stderr %q", errOut)
+	}
+}
+
 func TestCodebookTreeJSON(t *testing.T) {
 	p := codebookTestProject(t)
 	ios, out, _ := mainTestIO()

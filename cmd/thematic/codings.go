@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"errors"
 	"fmt"
@@ -133,101 +134,79 @@ type codingsHitCoding struct {
 	End   int    `json:"end"`
 }
 
-// codingsSources loads sources on demand, with their text and line starts.
-type codingsSources struct {
-	p     *corpus.Project
-	meta  map[string]*corpus.Source // every ingested source, without text
-	full  map[string]*corpus.Source
-	runes map[string][]rune
-	lines map[string][]int
-	segs  map[string]*codingsSegIndex
-	cases corpus.Cases
+// codingsSpan is a span of a source to place.
+type codingsSpan struct {
+	source     string
+	start, end int
+	live       bool // false: the position is stale (an orphan); only the citation and case are given
 }
 
-// codingsSegIndex finds the segments holding a position without walking
-// every segment of the source: segments come parents first, so their starts
-// never decrease, and maxEnd[i] (the largest end among the first i+1) says
-// when no earlier segment can reach the position.
-type codingsSegIndex struct {
-	segs   []corpus.Segment
-	sorted bool
-	maxEnd []int
+// codingsPlace is where a span lies.
+type codingsPlace struct {
+	citation, kase, speaker, segment string
+	line                             int
+	text                             string // with withText only
 }
 
-func newCodingsSegIndex(segs []corpus.Segment) *codingsSegIndex {
-	x := &codingsSegIndex{segs: segs, sorted: true, maxEnd: make([]int, len(segs))}
-	m := 0
-	for i, g := range segs {
-		if i > 0 && g.Start < segs[i-1].Start {
-			x.sorted = false
+// codingsPlaces places spans a source at a time: the citation and case from
+// the sources' metadata, the line, speaker and segment from the source's
+// layout (read from the source cache, without the text), and, withText,
+// the spanned text itself. Only one source's layout or text is held at a
+// time. A span of a source not ingested gets its id as citation.
+func codingsPlaces(p *corpus.Project, meta map[string]*corpus.Source, cases corpus.Cases, spans []codingsSpan, withText bool) ([]codingsPlace, error) {
+	out := make([]codingsPlace, len(spans))
+	order := make([]int, len(spans))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(spans[a].source, spans[b].source) })
+	for from := 0; from < len(order); {
+		id := spans[order[from]].source
+		to := from + 1
+		for to < len(order) && spans[order[to]].source == id {
+			to++
 		}
-		m = max(m, g.End)
-		x.maxEnd[i] = m
-	}
-	return x
-}
-
-// around returns the segments that may hold [start, end): every segment that
-// does is in the returned slice, in the source's order.
-func (x *codingsSegIndex) around(start int) []corpus.Segment {
-	if !x.sorted {
-		return x.segs
-	}
-	k, _ := slices.BinarySearchFunc(x.segs, start+1, func(g corpus.Segment, v int) int { return cmp.Compare(g.Start, v) })
-	lo := k
-	for lo > 0 && x.maxEnd[lo-1] >= start {
-		lo--
-	}
-	return x.segs[lo:k]
-}
-
-// source returns the source with text, or nil when it is not ingested.
-func (s *codingsSources) source(id string) (*corpus.Source, error) {
-	if src, ok := s.full[id]; ok {
-		return src, nil
-	}
-	if s.meta[id] == nil {
-		s.full[id] = nil
-		return nil, nil
-	}
-	src, err := s.p.Source(id, true)
-	if err != nil {
-		return nil, err
-	}
-	s.full[id] = src
-	s.runes[id] = []rune(src.Text)
-	s.lines[id] = codeLineStarts(s.runes[id])
-	s.segs[id] = newCodingsSegIndex(src.Segments)
-	return src, nil
-}
-
-// place describes where [start, end) of source id is: citation, case,
-// speaker, the smallest segment holding it, line and the text itself
-// (when live is false, the text is not read: the position is stale).
-func (s *codingsSources) place(id string, start, end int, live bool) (citation, kase, speaker, segment string, line int, text string, err error) {
-	src, err := s.source(id)
-	if err != nil || src == nil {
-		return id, "", "", "", 0, "", err
-	}
-	citation = corpus.Citation(s.p.Config.Citation, src, corpus.CaseAttrs(src, s.cases))
-	if !live {
-		return citation, src.Case, "", "", 0, "", nil
-	}
-	rs := s.runes[id]
-	start, end = min(max(start, 0), len(rs)), min(max(end, 0), len(rs))
-	ls := s.lines[id]
-	line, _ = slices.BinarySearch(ls, start+1)
-	size := -1
-	for _, g := range s.segs[id].around(start) {
-		if g.Start <= start && start < g.End && speaker == "" {
-			speaker = g.Speaker
+		group := order[from:to]
+		from = to
+		src := meta[id]
+		if src == nil {
+			for _, i := range group {
+				out[i].citation = id
+			}
+			continue
 		}
-		// On a tie the later, deeper segment wins: parents come first.
-		if g.Start <= start && end <= g.End && (size < 0 || g.End-g.Start <= size) {
-			segment, size = g.ID, g.End-g.Start
+		citation := corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases))
+		var layout *corpus.Layout
+		var text *analysis.TextIndex
+		for _, i := range group {
+			sp := &spans[i]
+			pl := &out[i]
+			pl.citation, pl.kase = citation, src.Case
+			if !sp.live {
+				continue
+			}
+			if layout == nil {
+				l, err := p.Layout(id)
+				if err != nil {
+					return nil, err
+				}
+				layout = l
+				if withText {
+					t, err := p.SourceText(id)
+					if err != nil {
+						return nil, err
+					}
+					text = analysis.NewTextIndex(t)
+				}
+			}
+			pl.line = layout.Line(sp.start)
+			pl.speaker, pl.segment = layout.Place(sp.start, sp.end)
+			if text != nil {
+				pl.text = text.Slice(sp.start, sp.end)
+			}
 		}
 	}
-	return citation, src.Case, speaker, segment, line, string(rs[start:end]), nil
+	return out, nil
 }
 
 func runCodings(opts *CodingsOptions) error {
@@ -255,20 +234,27 @@ func runCodings(opts *CodingsOptions) error {
 		return err
 	}
 	// Codings come from the binary cache in .thematic/ (rebuilt from the
-	// jsonl files when they change): the codes each coder used at once, and
-	// then only the codings of the codes asked for.
-	cc := analysis.CodingsCache{Store: analysis.Store{Dir: p.Path(corpus.CodingsDir)}, Dir: p.Path(corpus.CacheDir, "codings")}
+	// jsonl files when they change): the codes and sources each coder used
+	// at once, and then only the codings of the codes and sources asked for.
+	cc := analysis.CodingsCache{Store: analysis.Store{Dir: p.Path(corpus.CodingsDir)}}
 	coders, err := cc.Store.Coders()
 	if err != nil {
 		return err
 	}
+	caches := make(map[string]*analysis.CachedCodings, len(coders))
+	defer func() {
+		for _, c := range caches {
+			c.Close()
+		}
+	}()
 	used := map[string]bool{}
 	for _, coder := range coders {
-		sum, err := cc.Summary(coder)
+		c, err := cc.Open(coder)
 		if err != nil {
 			return err
 		}
-		for code := range sum.Codes {
+		caches[coder] = c
+		for code := range c.Summary().Codes {
 			used[code] = true
 		}
 	}
@@ -280,34 +266,23 @@ func runCodings(opts *CodingsOptions) error {
 	if err != nil {
 		return err
 	}
-	sc := &codingsSources{p: p, meta: map[string]*corpus.Source{}, full: map[string]*corpus.Source{},
-		runes: map[string][]rune{}, lines: map[string][]int{}, segs: map[string]*codingsSegIndex{}, cases: cases}
+	meta := make(map[string]*corpus.Source, len(infos))
 	for i := range infos {
-		sc.meta[infos[i].ID] = &infos[i].Source
+		meta[infos[i].ID] = &infos[i].Source
 	}
 
 	// Names are checked first. A --source that no source has is looked for
-	// among every coding.
-	byCoder := make(map[string][]analysis.Coding, len(coders))
-	for _, coder := range coders {
-		byCoder[coder] = nil
-	}
-	var everything []analysis.Coding
-	loadedAll := false
-	for _, id := range opts.Sources {
-		if sc.meta[id] == nil && !loadedAll {
-			for _, coder := range coders {
-				cs, err := cc.Load(coder, nil)
-				if err != nil {
-					return err
-				}
-				byCoder[coder] = cs
-				everything = append(everything, cs...)
+	// among the sources coded.
+	coded := func(id string) (bool, error) {
+		for _, c := range caches {
+			srcs, err := c.Sources()
+			if err != nil || slices.Contains(srcs, id) {
+				return err == nil, err
 			}
-			loadedAll = true
 		}
+		return false, nil
 	}
-	if err := codingsCheckNames(opts, byCoder, everything, sc.meta, cases); err != nil {
+	if err := codingsCheckNames(opts, coders, coded, meta, cases); err != nil {
 		return err
 	}
 
@@ -340,7 +315,8 @@ func runCodings(opts *CodingsOptions) error {
 			return err
 		}
 	}
-	// Only the codes the listing or the query looks at are read.
+	// Only the codes and sources the listing or the query looks at are
+	// read.
 	var keep func(code string) bool
 	if codes != nil {
 		keep = func(code string) bool {
@@ -355,30 +331,34 @@ func runCodings(opts *CodingsOptions) error {
 			return false
 		}
 	}
+	var keepSource func(id string) bool
+	if len(opts.Sources) > 0 || len(opts.Cases) > 0 || len(attrs) > 0 {
+		where := analysis.CodingFilter{Sources: opts.Sources, Cases: opts.Cases, Attrs: attrs}
+		m := where.Matcher(meta, cases)
+		keepSource = func(id string) bool { return m(&analysis.Coding{Source: id}) }
+	}
 	var all []analysis.Coding
 	for _, coder := range coders {
 		if len(opts.Coders) > 0 && !slices.Contains(opts.Coders, coder) {
 			continue
 		}
-		cs := byCoder[coder]
-		if !loadedAll {
-			if cs, err = cc.Load(coder, keep); err != nil {
-				return err
-			}
+		cs, err := caches[coder].Select(keep, keepSource)
+		if err != nil {
+			return err
 		}
 		all = append(all, cs...)
 	}
 	if !query {
 		f.Codes = codes
-		return codingsList(opts, cb, f.Select(all, sc.meta, cases), sc)
+		return codingsList(opts, p, cb, f.Select(all, meta, cases), meta, cases)
 	}
-	picked := f.Select(all, sc.meta, cases)
+	picked := f.Select(all, meta, cases)
 	segs := map[string][]corpus.Segment{}
 	for i := range picked {
-		if _, done := segs[picked[i].Source]; done || sc.meta[picked[i].Source] == nil {
+		if _, done := segs[picked[i].Source]; done || meta[picked[i].Source] == nil {
 			continue
 		}
-		src, err := sc.source(picked[i].Source)
+		src, err := p.Source(picked[i].Source, false)
 		if err != nil {
 			return err
 		}
@@ -394,9 +374,9 @@ func runCodings(opts *CodingsOptions) error {
 		for i, h := range hits {
 			cs[i] = h.Codings[0]
 		}
-		return codingsList(opts, cb, cs, sc)
+		return codingsList(opts, p, cb, cs, meta, cases)
 	}
-	return codingsHits(opts, hits, sc)
+	return codingsHits(opts, p, hits, meta, cases)
 }
 
 // codingsSplit splits a flag value at commas.
@@ -437,20 +417,21 @@ func codingsCodebook(p *corpus.Project) (*codebook.Codebook, error) {
 }
 
 // codingsCheckNames refuses coders, sources and cases that exist nowhere,
-// which would otherwise quietly list nothing.
-func codingsCheckNames(opts *CodingsOptions, byCoder map[string][]analysis.Coding, all []analysis.Coding, srcs map[string]*corpus.Source, cases corpus.Cases) error {
+// which would otherwise quietly list nothing. coded reports whether a source
+// that is not ingested has codings.
+func codingsCheckNames(opts *CodingsOptions, coders []string, coded func(id string) (bool, error), srcs map[string]*corpus.Source, cases corpus.Cases) error {
 	for _, c := range opts.Coders {
-		if _, ok := byCoder[c]; !ok {
-			known := make([]string, 0, len(byCoder))
-			for k := range byCoder {
-				known = append(known, k)
-			}
-			slices.Sort(known)
-			return errs.New("", 0, 0, "--coder %s: no codings by %q (coders: %s)", c, c, orDash(strings.Join(known, ", ")))
+		if !slices.Contains(coders, c) {
+			return errs.New("", 0, 0, "--coder %s: no codings by %q (coders: %s)", c, c, orDash(strings.Join(coders, ", ")))
 		}
 	}
 	for _, s := range opts.Sources {
-		if srcs[s] == nil && !slices.ContainsFunc(all, func(c analysis.Coding) bool { return c.Source == s }) {
+		if srcs[s] != nil {
+			continue
+		}
+		if ok, err := coded(s); err != nil {
+			return err
+		} else if !ok {
 			return errs.New("", 0, 0, "--source %s: no such source (see 'thematic sources')", s)
 		}
 	}
@@ -468,7 +449,7 @@ func codingsCheckNames(opts *CodingsOptions, byCoder map[string][]analysis.Codin
 
 // codingsList prints codings as extracts, in codebook order, then by
 // source, position and coder.
-func codingsList(opts *CodingsOptions, cb *codebook.Codebook, cs []analysis.Coding, sc *codingsSources) error {
+func codingsList(opts *CodingsOptions, p *corpus.Project, cb *codebook.Codebook, cs []analysis.Coding, meta map[string]*corpus.Source, cases corpus.Cases) error {
 	order := map[string]int{}
 	if cb != nil {
 		for i, n := range cb.Codes() {
@@ -486,12 +467,18 @@ func codingsList(opts *CodingsOptions, cb *codebook.Codebook, cs []analysis.Codi
 			strings.Compare(a.Source, b.Source), cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End),
 			strings.Compare(a.Coder, b.Coder))
 	})
+	spans := make([]codingsSpan, len(cs))
+	for i := range cs {
+		spans[i] = codingsSpan{cs[i].Source, cs[i].Start, cs[i].End, !cs[i].Orphan}
+	}
+	places, err := codingsPlaces(p, meta, cases, spans, false)
+	if err != nil {
+		return err
+	}
 	out := make([]codingsExtract, 0, len(cs))
-	for _, c := range cs {
-		citation, kase, speaker, segment, line, _, err := sc.place(c.Source, c.Start, c.End, !c.Orphan)
-		if err != nil {
-			return err
-		}
+	for i, c := range cs {
+		pl := places[i]
+		citation, kase, speaker, segment, line := pl.citation, pl.kase, pl.speaker, pl.segment, pl.line
 		if c.Segment != "" {
 			segment = c.Segment
 		}
@@ -514,7 +501,8 @@ func codingsList(opts *CodingsOptions, cb *codebook.Codebook, cs []analysis.Codi
 		return writeJSON(opts.IO.Out, out)
 	}
 	color := opts.IO.Color()
-	w := opts.IO.Out
+	// One write per screenful rather than per line.
+	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
 	for i, e := range out {
 		if i == 0 || e.Code != out[i-1].Code {
 			if i > 0 {
@@ -549,17 +537,23 @@ func codingsList(opts *CodingsOptions, cb *codebook.Codebook, cs []analysis.Codi
 			fmt.Fprintf(w, "    memo: %s\n", e.Memo)
 		}
 	}
-	return nil
+	return w.Flush()
 }
 
 // codingsHits prints the places a query found.
-func codingsHits(opts *CodingsOptions, hits []analysis.QueryHit, sc *codingsSources) error {
+func codingsHits(opts *CodingsOptions, p *corpus.Project, hits []analysis.QueryHit, meta map[string]*corpus.Source, cases corpus.Cases) error {
+	spans := make([]codingsSpan, len(hits))
+	for i, h := range hits {
+		spans[i] = codingsSpan{h.Source, h.Start, h.End, true}
+	}
+	places, err := codingsPlaces(p, meta, cases, spans, true)
+	if err != nil {
+		return err
+	}
 	out := make([]codingsHit, 0, len(hits))
-	for _, h := range hits {
-		citation, kase, speaker, segment, line, text, err := sc.place(h.Source, h.Start, h.End, true)
-		if err != nil {
-			return err
-		}
+	for i, h := range hits {
+		pl := places[i]
+		citation, kase, speaker, segment, line, text := pl.citation, pl.kase, pl.speaker, pl.segment, pl.line, pl.text
 		if h.Segment != "" {
 			segment = h.Segment
 		}
@@ -579,7 +573,7 @@ func codingsHits(opts *CodingsOptions, hits []analysis.QueryHit, sc *codingsSour
 		return writeJSON(opts.IO.Out, out)
 	}
 	color := opts.IO.Color()
-	w := opts.IO.Out
+	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
 	for _, h := range out {
 		where := h.Source
 		if h.Segment != "" {
@@ -605,7 +599,7 @@ func codingsHits(opts *CodingsOptions, hits []analysis.QueryHit, sc *codingsSour
 			fmt.Fprintf(w, "    %s\n", l)
 		}
 	}
-	return nil
+	return w.Flush()
 }
 
 func codingsPlural(n int, one, many string) string {

@@ -1,8 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -62,52 +68,58 @@ func runDoctor(opts *DoctorOptions) error {
 	if err != nil {
 		return err
 	}
-	texts := map[string]*analysis.TextIndex{}
-	for _, id := range ids {
-		src, err := p.Source(id, true)
-		if err != nil {
-			add("source", id, "%s", oneLine(err))
-			continue
-		}
-		texts[id] = analysis.NewTextIndex(src.Text)
-	}
 	cbPath := p.Path(corpus.CodebookFile)
 	var cb *codebook.Codebook
+	var cbFound []doctorFinding
 	if data, err := os.ReadFile(cbPath); err != nil {
-		add("codebook", corpus.CodebookFile, "%s", oneLine(err))
+		cbFound = append(cbFound, doctorFinding{"codebook", corpus.CodebookFile, oneLine(err)})
 	} else {
 		parsed, problems := codebook.Parse(cbPath, data)
 		for _, pr := range problems {
-			add("codebook", corpus.CodebookFile, "%s", oneLine(pr))
+			cbFound = append(cbFound, doctorFinding{"codebook", corpus.CodebookFile, oneLine(pr)})
 		}
 		if len(problems) == 0 {
 			cb = parsed
 		}
 	}
+	// Codings come from the codings cache (checked against the files), a
+	// source at a time, so that a project of any size is checked in
+	// bounded memory.
 	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
 	coders, err := store.Coders()
 	if err != nil {
 		return err
 	}
+	cache := analysis.CodingsCache{Store: store}
+	var good []string // coders whose file reads
+	var coderFound []doctorFinding
 	for _, coder := range coders {
-		cs, err := store.Load(coder)
+		cc, err := cache.Open(coder)
 		if err != nil {
-			add("coding", coder, "%s", oneLine(err))
+			coderFound = append(coderFound, doctorFinding{"coding", coder, oneLine(err)})
 			continue
 		}
-		for _, c := range cs {
-			where := fmt.Sprintf("%s %s [%d,%d)", coder, c.Source, c.Start, c.End)
-			ti := texts[c.Source]
-			switch {
-			case ti == nil:
-				add("coding", where, "source %q is not in the project (removed?); code %s, quote %q", c.Source, c.Code, clip(c.Quote, 60))
-			case c.Orphan:
-				add("orphan", where, "quote %q was not found again after the source changed; recode it or remove it with 'thematic uncode'", clip(c.Quote, 60))
-			case ti.Slice(c.Start, c.End) != c.Quote:
-				add("coding", where, "offsets no longer slice the quote %q; re-ingest the source to re-anchor", clip(c.Quote, 60))
+		cc.Close()
+		good = append(good, coder)
+	}
+	check := &doctorCheck{cb: cb, coders: good}
+	srcFound, codingFound, err := check.run(p, cache, ids)
+	if err != nil {
+		return err
+	}
+	found = append(found, srcFound...)
+	found = append(found, cbFound...)
+	// In the order of the coders, as Store.Load gave them before: a file's
+	// error, or its codings' problems in canonical order.
+	for _, coder := range coders {
+		for _, f := range coderFound {
+			if f.Where == coder {
+				found = append(found, f)
 			}
-			if cb != nil && cb.Node(c.Code) == nil {
-				add("coding", where, "code %q is not in the codebook", c.Code)
+		}
+		for _, f := range codingFound {
+			if f.coder == coder {
+				found = append(found, f.doctorFinding)
 			}
 		}
 	}
@@ -138,6 +150,176 @@ func runDoctor(opts *DoctorOptions) error {
 	}
 	fmt.Fprintln(opts.IO.ErrOut, "No problems found")
 	return nil
+}
+
+// doctorCheck checks the sources' texts and the codings on them.
+type doctorCheck struct {
+	cb     *codebook.Codebook
+	coders []string
+}
+
+// doctorCodingFinding is a problem with a coding, with what orders it.
+type doctorCodingFinding struct {
+	doctorFinding
+	coder              string
+	source             string
+	start, end, serial int
+}
+
+// run checks every source's text against its sidecar and every coding of
+// the coders against the texts and the codebook, the sources on every core
+// and each source's codings as one block from the cache. It returns the
+// sources' problems in id order and the codings' problems.
+func (dc *doctorCheck) run(p *corpus.Project, cache analysis.CodingsCache, ids []string) ([]doctorFinding, []doctorCodingFinding, error) {
+	type result struct {
+		source  *doctorFinding
+		codings []doctorCodingFinding
+	}
+	results := make([]result, len(ids))
+	inProject := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inProject[id] = true
+	}
+	// The texts' hashes come from the source infos (one cached file) when
+	// every sidecar reads; otherwise each source is read on its own, and
+	// the ones that fail are reported.
+	infos := map[string]*corpus.SourceInfo{}
+	if all, err := p.SourceInfos(); err == nil {
+		for i := range all {
+			infos[all[i].ID] = &all[i]
+		}
+	}
+	// One handle per coder, shared by the workers.
+	handles, err := dc.open(cache)
+	defer func() {
+		for _, h := range handles {
+			h.Close()
+		}
+	}()
+	if err != nil {
+		return nil, nil, err
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(ids)))
+	var next atomic.Int64
+	errc := make(chan error, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) {
+					return
+				}
+				id := ids[i]
+				var ti *analysis.TextIndex
+				read := p.SourceText
+				if info := infos[id]; info != nil {
+					read = func(string) (string, error) { return p.InfoText(info) }
+				}
+				if text, err := read(id); err != nil {
+					results[i].source = &doctorFinding{"source", id, oneLine(err)}
+				} else {
+					ti = analysis.NewTextIndex(text)
+				}
+				for _, h := range handles {
+					err := h.Scan(id, func(c *analysis.Coding) error {
+						results[i].codings = dc.checkCoding(results[i].codings, c, ti)
+						return nil
+					})
+					if err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return nil, nil, err
+	}
+	var srcFound []doctorFinding
+	var codingFound []doctorCodingFinding
+	for _, r := range results {
+		if r.source != nil {
+			srcFound = append(srcFound, *r.source)
+		}
+		codingFound = append(codingFound, r.codings...)
+	}
+	// Codings of sources that are not in the project.
+	cs, err := dc.codingsOf(handles, func(s string) bool { return !inProject[s] })
+	if err != nil {
+		return nil, nil, err
+	}
+	codingFound = append(codingFound, dc.checkCodings(cs, nil)...)
+	coderRank := map[string]int{}
+	for i, c := range dc.coders {
+		coderRank[c] = i
+	}
+	slices.SortStableFunc(codingFound, func(a, b doctorCodingFinding) int {
+		return cmp.Or(cmp.Compare(coderRank[a.coder], coderRank[b.coder]), strings.Compare(a.source, b.source),
+			cmp.Compare(a.start, b.start), cmp.Compare(a.end, b.end), cmp.Compare(a.serial, b.serial))
+	})
+	return srcFound, codingFound, nil
+}
+
+func (dc *doctorCheck) open(cache analysis.CodingsCache) ([]*analysis.CachedCodings, error) {
+	var hs []*analysis.CachedCodings
+	for _, coder := range dc.coders {
+		h, err := cache.Open(coder)
+		if err != nil {
+			return hs, err
+		}
+		hs = append(hs, h)
+	}
+	return hs, nil
+}
+
+// codingsOf returns every coder's codings of the sources keep accepts.
+func (dc *doctorCheck) codingsOf(handles []*analysis.CachedCodings, keep func(string) bool) ([]analysis.Coding, error) {
+	var all []analysis.Coding
+	for _, h := range handles {
+		cs, err := h.Select(nil, keep)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cs...)
+	}
+	return all, nil
+}
+
+// checkCodings checks codings against their source's text (nil: the source
+// is not in the project) and the codebook.
+func (dc *doctorCheck) checkCodings(cs []analysis.Coding, ti *analysis.TextIndex) []doctorCodingFinding {
+	var out []doctorCodingFinding
+	for i := range cs {
+		out = dc.checkCoding(out, &cs[i], ti)
+	}
+	return out
+}
+
+// checkCoding appends the problems of one coding to out. Nothing of c is
+// kept: its strings may be reused after the call.
+func (dc *doctorCheck) checkCoding(out []doctorCodingFinding, c *analysis.Coding, ti *analysis.TextIndex) []doctorCodingFinding {
+	add := func(what, format string, args ...any) {
+		out = append(out, doctorCodingFinding{
+			doctorFinding: doctorFinding{what, fmt.Sprintf("%s %s [%d,%d)", c.Coder, c.Source, c.Start, c.End), fmt.Sprintf(format, args...)},
+			coder:         strings.Clone(c.Coder), source: strings.Clone(c.Source), start: c.Start, end: c.End, serial: len(out),
+		})
+	}
+	switch {
+	case ti == nil:
+		add("coding", "source %q is not in the project (removed?); code %s, quote %q", c.Source, c.Code, clip(c.Quote, 60))
+	case c.Orphan:
+		add("orphan", "quote %q was not found again after the source changed; recode it or remove it with 'thematic uncode'", clip(c.Quote, 60))
+	case ti.Slice(c.Start, c.End) != c.Quote:
+		add("coding", "offsets no longer slice the quote %q; re-ingest the source to re-anchor", clip(c.Quote, 60))
+	}
+	if dc.cb != nil && dc.cb.Node(c.Code) == nil {
+		add("coding", "code %q is not in the codebook", c.Code)
+	}
+	return out
 }
 
 // clip shortens s to n code points with an ellipsis.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -195,18 +196,14 @@ func exportTarget(opts *ExportOptions) (format, path string, err error) {
 }
 
 // exportCoders chooses the coders: those asked for, checked against the
-// store, or every coder but "auto".
-func exportCoders(all map[string][]analysis.Coding, asked []string, what string) ([]string, error) {
-	known := make([]string, 0, len(all))
-	for c := range all {
-		known = append(known, c)
-	}
-	sort.Strings(known)
+// coders with a file, or every coder but "auto".
+func exportCoders(known []string, asked []string, what string) ([]string, error) {
+	known = slices.Sorted(slices.Values(known))
 	if len(asked) > 0 {
 		var out []string
 		for _, c := range asked {
 			c = strings.TrimSpace(c)
-			if _, ok := all[c]; !ok {
+			if !slices.Contains(known, c) {
 				return nil, errs.New("", 0, 0, "--coder %s: no codings by %q (coders: %s)", c, c, orNoneList(known))
 			}
 			if !slices.Contains(out, c) {
@@ -285,6 +282,55 @@ func exportSources(f *analysis.CodingFilter, srcs []*corpus.Source, cases corpus
 	return out
 }
 
+// exportScan streams the chosen coders' codings to an export, one coder's
+// file after the other, leaving out (and counting, for the warnings)
+// orphaned codings and codings of sources no longer in the project, and
+// keeping those the filter accepts. Nothing of the codings is held.
+type exportScan struct {
+	store     analysis.Store
+	coders    []string
+	inProject map[string]*corpus.Source
+	keep      func(c *analysis.Coding) bool
+
+	orphans int
+	gone    map[string]bool // ids of sources not in the project
+	present map[string]bool // codes of the live codings, before the filter
+	kept    map[string]bool // codes of the codings kept
+}
+
+// each is export.Study.Each.
+func (sc *exportScan) each(fn func(c *analysis.Coding) error) error {
+	sc.orphans, sc.gone, sc.present, sc.kept = 0, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, coder := range sc.coders {
+		err := analysis.EachCoding(sc.store, coder, func(c *analysis.Coding) error {
+			switch {
+			case sc.inProject[c.Source] == nil:
+				if !sc.gone[c.Source] {
+					sc.gone[strings.Clone(c.Source)] = true
+				}
+				return nil
+			case c.Orphan:
+				sc.orphans++
+				return nil
+			}
+			if !sc.present[c.Code] {
+				sc.present[strings.Clone(c.Code)] = true
+			}
+			if !sc.keep(c) {
+				return nil
+			}
+			if !sc.kept[c.Code] {
+				sc.kept[strings.Clone(c.Code)] = true
+			}
+			return fn(c)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func runExport(opts *ExportOptions) error {
 	opts.Written = ""
 	format, path, err := exportTarget(opts)
@@ -305,19 +351,26 @@ func runExport(opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := p.Sources(true)
+	// The sources' metadata only: the exports read the segments and text
+	// of each source they need when they need it (Study.Read).
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
+	}
+	srcs := make([]*corpus.Source, len(infos))
+	for i := range infos {
+		srcs[i] = &infos[i].Source
 	}
 	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
 	if err != nil {
 		return err
 	}
-	all, err := analysis.Store{Dir: p.Path(corpus.CodingsDir)}.LoadAll()
+	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+	known, err := store.Coders()
 	if err != nil {
 		return err
 	}
-	coders, err := exportCoders(all, opts.Coders, opts.What)
+	coders, err := exportCoders(known, opts.Coders, opts.What)
 	if err != nil {
 		return err
 	}
@@ -329,57 +382,15 @@ func runExport(opts *ExportOptions) error {
 	for _, s := range srcs {
 		inProject[s.ID] = s
 	}
-	var codings []analysis.Coding
-	orphans, gone := 0, map[string]bool{}
-	for _, c := range coders {
-		for _, cd := range all[c] {
-			switch {
-			case inProject[cd.Source] == nil:
-				gone[cd.Source] = true
-			case cd.Orphan:
-				orphans++
-			default:
-				codings = append(codings, cd)
-			}
-		}
-	}
+	var unknownCodes []string
 	if opts.What == exportExtracts && len(opts.Codes) > 0 {
-		set, unknown := analysis.ExpandCodes(cb, opts.Codes)
-		for _, id := range unknown {
-			if !slices.ContainsFunc(codings, func(c analysis.Coding) bool { return c.Code == id }) {
-				return errs.New("", 0, 0, "--codes %s: no such code in %s, and no coding uses it", id, corpus.CodebookFile)
-			}
-		}
-		filter.Codes = set
+		filter.Codes, unknownCodes = analysis.ExpandCodes(cb, opts.Codes)
 	}
 	srcs = exportSources(filter, srcs, cases)
-	codings = filter.Select(codings, inProject, cases)
+	sc := &exportScan{store: store, coders: coders, inProject: inProject, keep: filter.Matcher(inProject, cases)}
 
-	if orphans > 0 {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %d orphaned codings left out (their text changed; see 'thematic doctor')\n", orphans)
-	}
-	if len(gone) > 0 {
-		ids := make([]string, 0, len(gone))
-		for id := range gone {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		fmt.Fprintf(opts.IO.ErrOut, "warning: codings of sources no longer in the project left out: %s\n", strings.Join(ids, ", "))
-	}
-	if opts.What == exportMatrix || opts.What == exportCooccurrence {
-		var missing []string
-		for _, c := range codings {
-			if cb.Node(c.Code) == nil && !slices.Contains(missing, c.Code) {
-				missing = append(missing, c.Code)
-			}
-		}
-		if len(missing) > 0 {
-			sort.Strings(missing)
-			fmt.Fprintf(opts.IO.ErrOut, "warning: codings of codes not in the codebook left out: %s\n", strings.Join(missing, ", "))
-		}
-	}
-
-	st := &export.Study{Codebook: cb, Sources: srcs, Cases: cases, Citation: p.Config.Citation, Codings: codings}
+	st := &export.Study{Codebook: cb, Sources: srcs, Cases: cases, Citation: p.Config.Citation, Each: sc.each,
+		Read: p.Source, Text: p.SourceText}
 	about := [][2]string{{"Coders", orNoneList(coders)}}
 	if len(filter.Cases) > 0 {
 		about = append(about, [2]string{"Cases", strings.Join(filter.Cases, ", ")})
@@ -412,11 +423,39 @@ func runExport(opts *ExportOptions) error {
 		}
 		doc, summary = co, "co-occurrence in "+opts.Unit+"s"
 	case exportCodebook:
-		doc, summary = export.BuildCodebookTable(st), "codebook"
+		ct := export.BuildCodebookTable(st)
+		if err := ct.Err(); err != nil {
+			return err
+		}
+		doc, summary = ct, "codebook"
 	default:
 		return fmt.Errorf("export: unknown export %q", opts.What)
 	}
 	summary += " from the codings of " + orNoneList(coders)
+	for _, id := range unknownCodes {
+		if !sc.present[id] {
+			return errs.New("", 0, 0, "--codes %s: no such code in %s, and no coding uses it", id, corpus.CodebookFile)
+		}
+	}
+
+	if sc.orphans > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %d orphaned codings left out (their text changed; see 'thematic doctor')\n", sc.orphans)
+	}
+	if len(sc.gone) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: codings of sources no longer in the project left out: %s\n", strings.Join(slices.Sorted(maps.Keys(sc.gone)), ", "))
+	}
+	if opts.What == exportMatrix || opts.What == exportCooccurrence {
+		var missing []string
+		for code := range sc.kept {
+			if cb.Node(code) == nil {
+				missing = append(missing, code)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			fmt.Fprintf(opts.IO.ErrOut, "warning: codings of codes not in the codebook left out: %s\n", strings.Join(missing, ", "))
+		}
+	}
 
 	if path == "-" {
 		return export.EncodeDocument(opts.IO.Out, format, doc)

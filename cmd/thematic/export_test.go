@@ -423,3 +423,58 @@ func TestExportXLSXToTerminal(t *testing.T) {
 		t.Errorf("xlsx to a pipe: %v, %d bytes, written %q", err, out.Len(), opts.Written)
 	}
 }
+
+// A codings file that cannot be read stops every export with one line
+// naming the file and line, and leaves no file behind; a source whose text
+// was changed by hand is named too.
+func TestExportBrokenInput(t *testing.T) {
+	root := exportTestProject(t)
+	p, err := corpus.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(p.Path(corpus.CodingsDir), "alice.jsonl")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	broken := strings.Join(lines[:2], "") + `{"id":"x","source":` + "\n" + strings.Join(lines[2:], "")
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out.xlsx")
+	for _, what := range []string{"extracts", "matrix", "cooccurrence", "codebook"} {
+		_, stderr, code := exportRun(t, "-C", root, "export", what, "--coder", "alice", "--xlsx", out)
+		want := filepath.Join("codings", "alice.jsonl") + ":3:"
+		if code == 0 || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q, want one line with %q", what, code, stderr, want)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: a failed export left %s", what, out)
+		}
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A text edited by hand no longer matches its sidecar.
+	ids, err := p.SourceIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt := p.Path(corpus.SourcesDir, ids[0]+".txt")
+	if err := os.WriteFile(txt, []byte("Edited by hand.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"extracts", "--coder", "alice,bob,auto"},
+		{"matrix", "--coder", "alice,bob,auto", "--cell", "words"},
+		{"matrix", "--coder", "alice,bob,auto", "--cell", "extracts"},
+	} {
+		_, stderr, code := exportRun(t, append([]string{"-C", root, "export"}, append(args, "--csv", out)...)...)
+		if code == 0 || !strings.Contains(stderr, ids[0]+".txt") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v with an edited text: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}

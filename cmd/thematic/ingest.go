@@ -42,7 +42,9 @@ attributes of cases (first column: the case id).
 Text is decoded (UTF-8, UTF-16 with BOM, Windows-1252), NFC-normalised and
 given LF line ends; speaker turns, diary entries, paragraphs and sentences
 become segments. Re-ingesting an unchanged file does nothing; a changed one is
-updated and codings on it are re-anchored.`,
+updated and codings on it are re-anchored. Every file is checked before any is
+added: a file that cannot be read stops the ingest and leaves the project as
+it was.`,
 		Example: `  thematic ingest --kind interview --attr wave=1 interviews/wave1/
   thematic ingest --kind diary diaries/
   thematic ingest --case P01 --attr wave=2 interviews/P01-wave2.docx
@@ -109,7 +111,7 @@ func runIngest(opts *IngestOptions) error {
 	for _, w := range rep.Skipped {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
 	}
-	if err := reanchorCodings(p, rep.Previous, opts.IO); err != nil {
+	if err := ingestReanchor(p, rep.Changed, opts.IO); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Ingested: %d added, %d updated, %d unchanged", len(rep.Added), len(rep.Updated), len(rep.Unchanged))
@@ -127,4 +129,27 @@ func runIngest(opts *IngestOptions) error {
 		return err
 	}
 	return ix.Close()
+}
+
+// ingestReanchorBatch is how many changed sources are re-anchored at a time:
+// reanchorCodings holds the texts and segments of those it is given, so a
+// re-ingest that changed thousands of sources goes in batches.
+var ingestReanchorBatch = 256
+
+// ingestReanchor re-anchors every coder's codings on the sources whose text
+// changed. reanchorCodings reads only the keys of its map (codings are
+// re-anchored from their quotes, against the new text).
+func ingestReanchor(p *corpus.Project, changed []string, ios *IOStreams) error {
+	for len(changed) > 0 {
+		n := min(len(changed), ingestReanchorBatch)
+		batch := make(map[string]string, n)
+		for _, id := range changed[:n] {
+			batch[id] = ""
+		}
+		if err := reanchorCodings(p, batch, ios); err != nil {
+			return err
+		}
+		changed = changed[n:]
+	}
+	return nil
 }

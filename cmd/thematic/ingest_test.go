@@ -205,3 +205,59 @@ func TestSearchJSONOffsets(t *testing.T) {
 		t.Errorf("bad query: err = %v", err)
 	}
 }
+
+// A re-ingest that changes many sources re-anchors their codings in
+// batches; every batch moves its own sources' codings, and only those.
+func TestIngestReanchorsInBatches(t *testing.T) {
+	p, open := mainTestProject(t)
+	dir := t.TempDir()
+	files := map[string]string{"a": "P: the rota is fair.\n", "b": "P: the shed is locked.\n", "c": "P: the gate squeaks.\n"}
+	var paths []string
+	for id, text := range files {
+		paths = append(paths, mainWriteFile(t, dir, id+".txt", text))
+	}
+	ios, _, _ := mainTestIO()
+	if err := runIngest(&IngestOptions{IO: ios, Project: open, Paths: paths, NoIndex: true}); err != nil {
+		t.Fatal(err)
+	}
+	phrase := map[string]string{"a": "rota is fair", "b": "shed is locked", "c": "gate squeaks"}
+	var cs []analysis.Coding
+	for id, ph := range phrase {
+		src, err := p.Source(id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := len([]rune(src.Text[:strings.Index(src.Text, ph)]))
+		c, err := analysis.NewTextIndex(src.Text).NewCoding(id, start, start+len([]rune(ph)), "x", "alice", analysis.OriginManual, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+	if err := store.Save("alice", cs); err != nil {
+		t.Fatal(err)
+	}
+	// a and b change, c does not.
+	mainWriteFile(t, dir, "a.txt", "I: Go on.\n\nP: well, the rota is fair.\n")
+	mainWriteFile(t, dir, "b.txt", "I: And?\n\nP: so the shed is locked.\n")
+	defer func(n int) { ingestReanchorBatch = n }(ingestReanchorBatch)
+	ingestReanchorBatch = 1
+	ios, _, errOut := mainTestIO()
+	if err := runIngest(&IngestOptions{IO: ios, Project: open, Paths: paths, NoIndex: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(errOut.String(), "Re-anchored alice's codings: 1 moved, 0 orphaned"); n != 2 || !strings.Contains(errOut.String(), "2 updated, 1 unchanged") {
+		t.Errorf("stderr = %q, want two batches of one moved coding", errOut.String())
+	}
+	got, err := store.Load("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range got {
+		src, _ := p.Source(c.Source, true)
+		if s := string([]rune(src.Text)[c.Start:c.End]); s != phrase[c.Source] || c.Orphan {
+			t.Errorf("coding on %s covers %q (orphan %v), want %q", c.Source, s, c.Orphan, phrase[c.Source])
+		}
+	}
+}

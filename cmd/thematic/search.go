@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -112,25 +113,31 @@ func runSearch(opts *SearchOptions) error {
 	if err != nil {
 		return err
 	}
-	srcCache := map[string]*corpus.Source{}
-	out := make([]searchHit, 0, len(hits))
-	for _, h := range hits {
-		src := srcCache[h.Source]
-		if src == nil {
+	// Each source of the hits is read once (sidecar and text), one at a
+	// time, so that --limit 0 over a large project holds the hits' texts
+	// but never all the sources.
+	order := make([]int, len(hits))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return hits[order[a]].Source < hits[order[b]].Source })
+	out := make([]searchHit, len(hits))
+	var src *corpus.Source
+	for _, i := range order {
+		h := hits[i]
+		if src == nil || src.ID != h.Source {
 			if src, err = p.Source(h.Source, true); err != nil {
 				return err
 			}
-			srcCache[h.Source] = src
 		}
 		seg := findSegment(src, h.Segment)
-		text := []rune(src.Text)
-		out = append(out, searchHit{
+		out[i] = searchHit{
 			Source: h.Source, Segment: h.Segment,
 			Citation: corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases)),
 			Case:     src.Case, Speaker: seg.Speaker, Line: seg.Line,
-			Start: h.SegStart, End: h.SegEnd, Text: string(text[h.SegStart:h.SegEnd]),
+			Start: h.SegStart, End: h.SegEnd, Text: searchSpan(src.Text, h.SegStart, h.SegEnd),
 			Matches: h.Matches, Score: h.Score,
-		})
+		}
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, struct {
@@ -141,15 +148,13 @@ func runSearch(opts *SearchOptions) error {
 	}
 	color := opts.IO.Color()
 	for _, h := range out {
-		src := srcCache[h.Source]
 		m := corpus.Span{Start: h.Start, End: h.Start}
 		if len(h.Matches) > 0 {
 			m = h.Matches[0]
 		}
 		// Context stays inside the hit's segment: a neighbouring turn's label
 		// is not context.
-		seg := string([]rune(src.Text)[h.Start:h.End])
-		left, match, right := corpus.KWIC(seg, corpus.Span{Start: m.Start - h.Start, End: m.End - h.Start}, opts.Context)
+		left, match, right := corpus.KWIC(h.Text, corpus.Span{Start: m.Start - h.Start, End: m.End - h.Start}, opts.Context)
 		where := fmt.Sprintf("%s:%s L%d %s", h.Source, h.Segment, h.Line, h.Citation)
 		if h.Speaker != "" {
 			where += " " + h.Speaker
@@ -158,6 +163,25 @@ func runSearch(opts *SearchOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%d of %d hits\n", len(out), total)
 	return nil
+}
+
+// searchSpan returns the code points [start, end) of text, clamped to it,
+// without converting the whole text.
+func searchSpan(text string, start, end int) string {
+	cp, from := 0, len(text)
+	for i := range text {
+		if cp == start {
+			from = i
+		}
+		if cp == end {
+			return text[min(from, i):i]
+		}
+		cp++
+	}
+	if cp == start {
+		from = len(text)
+	}
+	return text[min(from, len(text)):]
 }
 
 // findSegment returns the segment with id, or a zero segment.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,7 +211,13 @@ func runSheetExport(opts *SheetExportOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := sheetSources(p, sheetTrim(opts.Sources))
+	var review []analysis.Coding
+	if opts.From != "" {
+		if review, err = sheetReviewCodings(p, opts.From, codes, sheetTrim(opts.Sources)); err != nil {
+			return err
+		}
+	}
+	srcs, err := sheetSources(p, sheetTrim(opts.Sources), opts.Unit, roles, review, opts.From != "")
 	if err != nil {
 		return err
 	}
@@ -226,22 +233,10 @@ func runSheetExport(opts *SheetExportOptions) error {
 		Codebook: cb,
 		Codes:    codes,
 		Sources:  srcs,
+		Review:   review,
 		Cite: func(src *corpus.Source) string {
 			return corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases))
 		},
-	}
-	if opts.From != "" {
-		store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
-		have, err := store.Coders()
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(have, opts.From) {
-			return errs.New("", 0, 0, "--from %s: %s has no codings (coders: %s)", opts.From, opts.From, sheetList(have))
-		}
-		if cs.Review, err = store.Load(opts.From); err != nil {
-			return err
-		}
 	}
 	st, err := export.WriteCodingSheet(opts.Out, cs)
 	if err != nil {
@@ -351,24 +346,121 @@ func sheetCodes(cb *codebook.Codebook, ids []string, review bool) ([]*codebook.N
 	return out, nil
 }
 
-// sheetSources reads the sources named, or all, with their text.
-func sheetSources(p *corpus.Project, ids []string) ([]*corpus.Source, error) {
-	if len(ids) == 0 {
-		srcs, err := p.Sources(true)
-		if err == nil && len(srcs) == 0 {
+// sheetMaxRows is how many rows of data a Coding sheet can hold: Excel's
+// 1,048,576 rows less the header rows.
+const sheetMaxRows = 1<<20 - analysis.SheetHeaderRows
+
+// sheetTooMany is the error for a sheet of more rows than a worksheet
+// holds, found before the sources are read.
+func sheetTooMany(rows string) error {
+	return errs.New("", 0, 0, "%s rows, more than a worksheet holds; make several sheets with --sources", rows)
+}
+
+// sheetSources reads the sources named, or all, with their text, one at a
+// time, keeping of each only the segments of unit (the sheet lists no
+// others), so that a sheet as large as a worksheet holds fits in memory.
+// A codes sheet with more rows than a worksheet holds is refused before
+// its sources are read (with roles, as soon as the rows counted pass the
+// limit). A review sheet (review true) needs only the sources of the
+// codings under review.
+func sheetSources(p *corpus.Project, ids []string, unit string, roles []string, codings []analysis.Coding, review bool) ([]*corpus.Source, error) {
+	fromFlag := len(ids) > 0
+	if !fromFlag {
+		infos, err := p.SourceInfos()
+		if err != nil {
+			return nil, err
+		}
+		if len(infos) == 0 {
 			return nil, errs.New("", 0, 0, "the project has no sources yet; see 'thematic ingest'")
 		}
-		return srcs, err
+		rows := 0
+		for i := range infos {
+			ids = append(ids, infos[i].ID)
+			rows += infos[i].Units[unit]
+		}
+		if !review && len(roles) == 0 && rows > sheetMaxRows {
+			return nil, sheetTooMany(strconv.Itoa(rows))
+		}
+	}
+	var coded map[string]bool
+	if review {
+		coded = map[string]bool{}
+		for i := range codings {
+			coded[codings[i].Source] = true
+		}
 	}
 	var out []*corpus.Source
+	rows := 0
 	for _, id := range ids {
+		if review && !fromFlag && !coded[id] {
+			continue // no row can come from it
+		}
 		src, err := p.Source(id, true)
 		if err != nil {
-			return nil, fmt.Errorf("--sources: %w", err)
+			if fromFlag {
+				return nil, fmt.Errorf("--sources: %w", err)
+			}
+			return nil, err
+		}
+		src.Segments = analysis.SheetSegments(src, unit, nil)
+		if !review {
+			for _, g := range src.Segments {
+				if len(roles) == 0 || slices.Contains(roles, g.Role) {
+					rows++
+				}
+			}
+			if rows > sheetMaxRows {
+				return nil, sheetTooMany("more than " + strconv.Itoa(sheetMaxRows))
+			}
 		}
 		out = append(out, src)
 	}
 	return out, nil
+}
+
+// sheetReviewCodings reads the codings of from under review: of the codes
+// (every code when nil) on the sources named (all when none). They are
+// read from the codings cache a few codes at a time, so that only those
+// under review are held. More than a worksheet holds is refused.
+func sheetReviewCodings(p *corpus.Project, from string, codes []*codebook.Node, srcIDs []string) ([]analysis.Coding, error) {
+	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+	have, err := store.Coders()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(have, from) {
+		return nil, errs.New("", 0, 0, "--from %s: %s has no codings (coders: %s)", from, from, sheetList(have))
+	}
+	var inCodes, inSrcs map[string]bool
+	if codes != nil {
+		inCodes = map[string]bool{}
+		for _, n := range codes {
+			inCodes[n.ID] = true
+		}
+	}
+	if len(srcIDs) > 0 {
+		inSrcs = map[string]bool{}
+		for _, id := range srcIDs {
+			inSrcs[id] = true
+		}
+	}
+	var out []analysis.Coding
+	placed := 0
+	err = agreeEachBatch(p, from, func(code string) bool { return inCodes == nil || inCodes[code] }, func(cs []analysis.Coding) error {
+		for i := range cs {
+			if inSrcs != nil && !inSrcs[cs[i].Source] {
+				continue
+			}
+			if !cs[i].Orphan {
+				if placed++; placed > sheetMaxRows {
+					return sheetTooMany("more than " + strconv.Itoa(sheetMaxRows))
+				}
+			}
+			out = append(out, cs[i])
+		}
+		return nil
+	})
+	return out, err
 }
 
 // sheetImportResult is what 'thematic sheet import --json' prints.

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/analysis/suggest"
 	"github.com/thematic-qda/thematic/corpus"
 	"github.com/thematic-qda/thematic/internal/errs"
@@ -63,44 +70,90 @@ func runUncoded(opts *UncodedOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := p.Sources(true)
+	ids, err := p.SourceIDs()
 	if err != nil {
 		return err
 	}
-	if len(srcs) == 0 {
+	if len(ids) == 0 {
 		return errs.New("", 0, 0, "no sources yet; add some with 'thematic ingest'")
 	}
-	codings, err := suggestLoadCodings(p, opts.Coders)
+	sc := suggest.NewUncodedScan(opts.Unit, opts.Roles)
+	err = uncodedCodings(p, opts.Coders, func(cs []analysis.Coding) error {
+		sc.Cover(cs)
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	rep := suggest.Uncoded(srcs, codings, opts.Unit, opts.Roles)
-	if opts.JSON {
-		return writeJSON(opts.IO.Out, rep)
 	}
 	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
 	if err != nil {
 		return err
 	}
-	byID := map[string]*corpus.Source{}
-	for _, s := range srcs {
-		byID[s.ID] = s
+	// The sources are read one at a time and each uncoded segment written
+	// as it is found: the listing of a large corpus is long.
+	bw := bufio.NewWriter(opts.IO.Out)
+	if opts.JSON {
+		bw.WriteString("{\n  \"segments\": [")
+	}
+	n := 0
+	var js bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	color := opts.IO.Color()
+	err = uncodedSources(p, ids, func(src *corpus.Source) error {
+		return sc.Source(src, func(u *suggest.UncodedSegment) error {
+			n++
+			switch {
+			case opts.JSON:
+				js.Reset()
+				if err := enc.Encode(u); err != nil {
+					return err
+				}
+				if n > 1 {
+					bw.WriteByte(',')
+				}
+				bw.WriteString("\n    ")
+				bw.Write(bytes.TrimSuffix(js.Bytes(), []byte("\n")))
+			case !opts.Summary:
+				where := fmt.Sprintf("%s:%s L%d %s", u.Source, u.Segment, u.Line, corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases)))
+				if u.Speaker != "" {
+					where += " " + u.Speaker
+				}
+				fmt.Fprintf(bw, "%s\n    %s\n", style(color, ansiDim, where), suggestShorten(u.Text, 200))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	rep := sc.Report()
+	if opts.JSON {
+		// The rest of the report as writeJSON writes it, after the segments.
+		js.Reset()
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			BySource []suggest.Share `json:"by_source"`
+			ByCase   []suggest.Share `json:"by_case"`
+			Total    suggest.Share   `json:"total"`
+		}{rep.BySource, rep.ByCase, rep.Total}); err != nil {
+			return err
+		}
+		if n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("],\n")
+		bw.Write(bytes.TrimPrefix(js.Bytes(), []byte("{\n")))
+		return bw.Flush()
+	}
+	if !opts.Summary && n > 0 {
+		fmt.Fprintln(bw)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
 	}
 	w := opts.IO.Out
-	color := opts.IO.Color()
-	if !opts.Summary {
-		for _, u := range rep.Segments {
-			src := byID[u.Source]
-			where := fmt.Sprintf("%s:%s L%d %s", u.Source, u.Segment, u.Line, corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases)))
-			if u.Speaker != "" {
-				where += " " + u.Speaker
-			}
-			fmt.Fprintf(w, "%s\n    %s\n", style(color, ansiDim, where), suggestShorten(u.Text, 200))
-		}
-		if len(rep.Segments) > 0 {
-			fmt.Fprintln(w)
-		}
-	}
 	tw := newTable(w)
 	fmt.Fprintln(tw, "\tSEGMENTS\tUNCODED\t%\tWORDS\tUNCODED\t%")
 	row := func(label string, s suggest.Share) {
@@ -117,5 +170,71 @@ func runUncoded(opts *UncodedOptions) error {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%d of %d %ss uncoded (%.1f%%)\n", rep.Total.Uncoded, rep.Total.Segments, opts.Unit, rep.Total.Percent())
+	return nil
+}
+
+// uncodedCodings hands fn the codings of the given coders (all when none
+// are named), a batch at a time; a coder without a file is an error naming
+// the coders there are.
+func uncodedCodings(p *corpus.Project, coders []string, fn func([]analysis.Coding) error) error {
+	have, err := analysis.Store{Dir: p.Path(corpus.CodingsDir)}.Coders()
+	if err != nil {
+		return err
+	}
+	if len(coders) == 0 {
+		coders = have
+	}
+	for _, c := range coders {
+		if !slices.Contains(have, c) {
+			return errs.New("", 0, 0, "no coder %q (coders: %s)", c, orDash(strings.Join(have, ", ")))
+		}
+	}
+	for _, c := range coders {
+		if err := agreeEachBatch(p, c, nil, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uncodedSources calls fn with each source of ids, in order, with its text
+// and segments, reading a few ahead on other goroutines; only those few
+// are in memory at once.
+func uncodedSources(p *corpus.Project, ids []string, fn func(*corpus.Source) error) error {
+	type result struct {
+		src *corpus.Source
+		err error
+	}
+	ahead := runtime.GOMAXPROCS(0) + 1
+	slots := make(chan struct{}, ahead)
+	done := make(chan struct{})
+	defer close(done)
+	results := make([]chan result, len(ids))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	go func() {
+		for i, id := range ids {
+			select {
+			case slots <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() {
+				src, err := p.Source(id, true)
+				results[i] <- result{src, err}
+			}()
+		}
+	}()
+	for i := range ids {
+		r := <-results[i]
+		<-slots
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(r.src); err != nil {
+			return err
+		}
+	}
 	return nil
 }

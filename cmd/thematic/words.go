@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -80,7 +85,8 @@ func runWords(opts *WordsOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := p.Sources(true)
+	// The sources' metadata now, their text one source at a time.
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
@@ -98,13 +104,45 @@ func runWords(opts *WordsOptions) error {
 			return corpus.Citation(p.Config.Citation, s, corpus.CaseAttrs(s, cases))
 		},
 	}
-	if group != nil {
-		wopts.Group = func(s *corpus.Source) string { return group(s, corpus.CaseAttrs(s, cases)) }
-	}
 	if opts.KWIC != "" {
-		return wordsKWIC(opts, srcs, wopts)
+		return wordsKWIC(opts, p, infos, wopts)
 	}
-	groups := suggest.Frequencies(srcs, wopts)
+	// A group at a time, each group's sources by case, as the counter
+	// wants them: only one group's counts are held.
+	type member struct{ id, group, cas string }
+	members := make([]member, len(infos))
+	for i := range infos {
+		s := &infos[i].Source
+		m := member{id: s.ID, group: "all", cas: s.Case}
+		if group != nil {
+			m.group = group(s, corpus.CaseAttrs(s, cases))
+		}
+		if m.cas == "" {
+			m.cas = s.ID
+		}
+		members[i] = m
+	}
+	slices.SortStableFunc(members, func(a, b member) int { return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.cas, b.cas)) })
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.id
+	}
+	wc := suggest.NewWordCounter(wopts)
+	groups := []suggest.WordGroup{}
+	k := 0
+	err = uncodedSources(p, ids, func(src *corpus.Source) error {
+		if err := wc.Add(src); err != nil {
+			return err
+		}
+		if k == len(members)-1 || members[k+1].group != members[k].group {
+			groups = append(groups, wc.Group(members[k].group))
+		}
+		k++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	switch {
 	case opts.JSON:
 		return writeJSON(opts.IO.Out, groups)
@@ -196,26 +234,59 @@ func wordsTable(groups []suggest.WordGroup) export.Table {
 	}
 }
 
-func wordsKWIC(opts *WordsOptions, srcs []*corpus.Source, wopts suggest.WordsOptions) error {
-	lines, err := suggest.KWIC(srcs, opts.KWIC, wopts)
+// wordsKWIC is 'thematic words --kwic': the lines are written as they are
+// found, a source at a time.
+func wordsKWIC(opts *WordsOptions, p *corpus.Project, infos []corpus.SourceInfo, wopts suggest.WordsOptions) error {
+	m, err := suggest.NewKWICMatcher(opts.KWIC, wopts)
 	if err != nil {
 		return err
 	}
+	ids := make([]string, len(infos))
+	for i := range infos {
+		ids[i] = infos[i].ID
+	}
+	each := func(fn func(*suggest.Concordance) error) error {
+		return uncodedSources(p, ids, func(src *corpus.Source) error { return m.Source(src, fn) })
+	}
 	switch {
 	case opts.JSON:
-		return writeJSON(opts.IO.Out, lines)
+		bw := bufio.NewWriter(opts.IO.Out)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("  ", "  ")
+		bw.WriteByte('[')
+		n := 0
+		err := each(func(c *suggest.Concordance) error {
+			buf.Reset()
+			if err := enc.Encode(c); err != nil {
+				return err
+			}
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			n++
+			bw.WriteString("\n  ")
+			_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			bw.WriteByte('\n')
+		}
+		bw.WriteString("]\n")
+		return bw.Flush()
 	case opts.CSV != "":
 		t := export.Table{
 			Columns: []export.Column{{Title: "source"}, {Title: "segment"}, {Title: "citation"}, {Title: "case"},
 				{Title: "speaker"}, {Title: "line", Number: true}, {Title: "start", Number: true}, {Title: "end", Number: true},
 				{Title: "left"}, {Title: "match"}, {Title: "right"}},
 			Rows: func(emit func(row []any) error) error {
-				for _, c := range lines {
-					if err := emit([]any{c.Source, c.Segment, c.Citation, c.Case, c.Speaker, c.Line, c.Start, c.End, c.Left, c.Match, c.Right}); err != nil {
-						return err
-					}
-				}
-				return nil
+				return each(func(c *suggest.Concordance) error {
+					return emit([]any{c.Source, c.Segment, c.Citation, c.Case, c.Speaker, c.Line, c.Start, c.End, c.Left, c.Match, c.Right})
+				})
 			},
 		}
 		if err := export.WriteCSV(opts.CSV, t, export.CSVOptions{}); err != nil {
@@ -225,13 +296,23 @@ func wordsKWIC(opts *WordsOptions, srcs []*corpus.Source, wopts suggest.WordsOpt
 		return nil
 	}
 	color := opts.IO.Color()
-	for _, c := range lines {
+	bw := bufio.NewWriter(opts.IO.Out)
+	n := 0
+	err = each(func(c *suggest.Concordance) error {
+		n++
 		where := fmt.Sprintf("%s:%s L%d %s", c.Source, c.Segment, c.Line, c.Citation)
 		if c.Speaker != "" {
 			where += " " + c.Speaker
 		}
-		fmt.Fprintf(opts.IO.Out, "%s\n    %s%s%s\n", style(color, ansiDim, where), c.Left, style(color, ansiMatch, c.Match), c.Right)
+		_, err := fmt.Fprintf(bw, "%s\n    %s%s%s\n", style(color, ansiDim, where), c.Left, style(color, ansiMatch, c.Match), c.Right)
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "%d occurrences of %q\n", len(lines), opts.KWIC)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "%d occurrences of %q\n", n, opts.KWIC)
 	return nil
 }
