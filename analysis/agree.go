@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/thematic-qda/thematic/analysis/agreement"
 	"github.com/thematic-qda/thematic/codebook"
@@ -252,6 +253,10 @@ type AgreeOptions struct {
 	// Fleiss then use only the units every coder has a value for; alpha uses
 	// every unit with two values or more.
 	UncodedMissing bool
+	// NoDisagreementText leaves the disagreements without their unit's
+	// segment and text (Segment nil, Text ""), for a report that only
+	// counts them: on a large project their text takes the most memory.
+	NoDisagreementText bool
 }
 
 // check validates the options.
@@ -314,7 +319,11 @@ type UnitData struct {
 	pooled    []agreeCharTotal                 // per code x pair: the sums over the sources
 	pairChars []int                            // per pair: characters of the sources it compares
 	dis       [][]agreeDisEntry
-	disUnits  []agreeDisUnit
+	disKept   []agreeDisKept   // BuildUnitData: the disagreeing units' segments and text
+	disUnits  []agreeDisUnit   // StreamUnitData: the same, packed
+	arena     [][]byte         // the packed units' text, id and parent
+	names     []string         // the packed units' speakers, roles, times and dates
+	nameIdx   map[string]int32 // while building: index of a name in names
 	unitNames []string
 }
 
@@ -340,17 +349,33 @@ type agreeCharTotal struct {
 	note         string
 }
 
-// agreeDisEntry is a disagreement: a unit, its text and segment (disUnits[info]),
-// the mask of coders who coded it and of those who give it a value.
+// agreeDisEntry is a disagreement: a unit, its text and segment (info
+// indexes disKept or disUnits; -1 without them), the mask of coders who
+// coded it and of those who give it a value.
 type agreeDisEntry struct {
 	unit, info  int32
 	mark, avail uint64
 }
 
-type agreeDisUnit struct {
+// agreeDisKept is a disagreeing unit's segment and text, in the sources
+// BuildUnitData keeps.
+type agreeDisKept struct {
 	seg  *corpus.Segment
 	text string
 }
+
+// agreeDisUnit is a disagreeing unit's segment and text, packed: the id,
+// the parent's id and the text one after another in an arena chunk, the
+// other strings as indexes into names.
+type agreeDisUnit struct {
+	chunk, off                int32
+	idLen, parentLen, textLen int32
+	speaker, role, time, date int32
+	line, endLine, start, end int32
+}
+
+// agreeChunk is the size of the arena's chunks.
+const agreeChunk = 1 << 20
 
 // BuildUnitData builds the units x coders presence data of every code in
 // opts from the coders' codings (keyed by coder; codings of other sources
@@ -645,13 +670,14 @@ func (b *agreeBuilder) source(s int, src *corpus.Source) error {
 				continue
 			}
 			info, ok := infoOf[int(u)]
-			if !ok {
-				info = int32(len(ud.disUnits))
-				infoOf[int(u)] = info
+			if !ok && !b.opts.NoDisagreementText {
 				if text == nil {
 					text = NewTextIndex(src.Text)
 				}
-				ud.disUnits = append(ud.disUnits, b.disUnit(src, &segs[units[u].Segment], text))
+				info = b.disUnit(&segs[units[u].Segment], text)
+				infoOf[int(u)] = info
+			} else if !ok {
+				info = -1
 			}
 			ud.dis[ki] = append(ud.dis[ki], agreeDisEntry{unit: unit, info: info, mark: m & avail, avail: avail})
 		}
@@ -750,17 +776,72 @@ func (b *agreeBuilder) mark(sp []agreement.Span, segs []corpus.Segment, units []
 	}
 }
 
-// disUnit keeps what a disagreement shows of a unit: its segment and text,
-// copied unless the sources are kept.
-func (b *agreeBuilder) disUnit(src *corpus.Source, seg *corpus.Segment, text *TextIndex) agreeDisUnit {
+// disUnit keeps what a disagreement shows of a unit, its segment and
+// text, and returns its index: the source's own when the sources are kept,
+// else a packed copy.
+func (b *agreeBuilder) disUnit(seg *corpus.Segment, text *TextIndex) int32 {
+	ud := b.ud
 	t := text.Slice(seg.Start, seg.End)
-	if b.ud.kept {
-		return agreeDisUnit{seg: seg, text: t}
+	if ud.kept {
+		ud.disKept = append(ud.disKept, agreeDisKept{seg: seg, text: t})
+		return int32(len(ud.disKept) - 1)
 	}
-	cp := *seg
-	cp.ID, cp.Parent, cp.Speaker = strings.Clone(cp.ID), strings.Clone(cp.Parent), strings.Clone(cp.Speaker)
-	cp.Unit, cp.Role, cp.Time, cp.Date = strings.Clone(cp.Unit), strings.Clone(cp.Role), strings.Clone(cp.Time), strings.Clone(cp.Date)
-	return agreeDisUnit{seg: &cp, text: strings.Clone(t)}
+	n := len(seg.ID) + len(seg.Parent) + len(t)
+	last := len(ud.arena) - 1
+	if last < 0 || len(ud.arena[last])+n > cap(ud.arena[last]) {
+		ud.arena = append(ud.arena, make([]byte, 0, max(agreeChunk, n)))
+		last++
+	}
+	c := ud.arena[last]
+	du := agreeDisUnit{chunk: int32(last), off: int32(len(c)),
+		idLen: int32(len(seg.ID)), parentLen: int32(len(seg.Parent)), textLen: int32(len(t)),
+		speaker: b.name(seg.Speaker), role: b.name(seg.Role), time: b.name(seg.Time), date: b.name(seg.Date),
+		line: int32(seg.Line), endLine: int32(seg.EndLine), start: int32(seg.Start), end: int32(seg.End)}
+	c = append(c, seg.ID...)
+	c = append(c, seg.Parent...)
+	ud.arena[last] = append(c, t...)
+	ud.disUnits = append(ud.disUnits, du)
+	return int32(len(ud.disUnits) - 1)
+}
+
+// name interns a short string of a packed unit.
+func (b *agreeBuilder) name(s string) int32 {
+	ud := b.ud
+	if i, ok := ud.nameIdx[s]; ok {
+		return i
+	}
+	if ud.nameIdx == nil {
+		ud.nameIdx = map[string]int32{}
+	}
+	s = strings.Clone(s)
+	ud.names = append(ud.names, s)
+	ud.nameIdx[s] = int32(len(ud.names) - 1)
+	return int32(len(ud.names) - 1)
+}
+
+// disSegment returns the segment and text of disagreement info i: a new
+// Segment for a packed unit (its strings point into the arena).
+func (ud *UnitData) disSegment(i int32) (*corpus.Segment, string) {
+	switch {
+	case i < 0:
+		return nil, ""
+	case ud.kept:
+		return ud.disKept[i].seg, ud.disKept[i].text
+	}
+	du := &ud.disUnits[i]
+	c := ud.arena[du.chunk]
+	str := func(off, n int32) string {
+		if n == 0 {
+			return ""
+		}
+		return unsafe.String(&c[off], n) // arena bytes are never written again
+	}
+	id := str(du.off, du.idLen)
+	parent := str(du.off+du.idLen, du.parentLen)
+	text := str(du.off+du.idLen+du.parentLen, du.textLen)
+	return &corpus.Segment{ID: id, Unit: ud.Unit, Parent: parent, Start: int(du.start), End: int(du.end),
+		Line: int(du.line), EndLine: int(du.endLine), Speaker: ud.names[du.speaker], Role: ud.names[du.role],
+		Time: ud.names[du.time], Date: ud.names[du.date]}, text
 }
 
 // spanOutside reports whether a span of sp reaches outside a text of n code
@@ -782,6 +863,7 @@ func (b *agreeBuilder) finish() *UnitData {
 			slices.SortStableFunc(rows, func(x, y agreeCharCount) int { return cmp.Compare(x.pair, y.pair) })
 		}
 	}
+	ud.nameIdx = nil
 	return ud
 }
 
@@ -1221,9 +1303,9 @@ func (ud *UnitData) EachDisagreement(fn func(*Disagreement) error) error {
 				}
 				names[key] = w
 			}
-			info := &ud.disUnits[e.info]
+			seg, text := ud.disSegment(e.info)
 			d = Disagreement{Code: ud.Codes[ki].ID, Unit: int(e.unit), Source: ud.Sources[ud.Units[e.unit].Source].ID,
-				Segment: info.seg, Text: info.text, CodedBy: w.coded, NotCodedBy: w.notCoded, Missing: w.missing}
+				Segment: seg, Text: text, CodedBy: w.coded, NotCodedBy: w.notCoded, Missing: w.missing}
 			if err := fn(&d); err != nil {
 				return err
 			}

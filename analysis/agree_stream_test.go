@@ -287,6 +287,21 @@ func TestStreamUnitDataKeepsNoText(t *testing.T) {
 		}
 		return nil
 	})
+	// Without their text: as many, the same units, no text.
+	bare, err := StreamUnitData(meta, func(i int) (*corpus.Source, error) { return srcs[i], nil }, cs,
+		AgreeOptions{Coders: coders, Codes: codes, Unit: corpus.UnitSentence, NoDisagreementText: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.NumDisagreements() != ud.NumDisagreements() || len(bare.arena) != 0 {
+		t.Errorf("%d disagreements without text, %d with; arena %d chunks", bare.NumDisagreements(), ud.NumDisagreements(), len(bare.arena))
+	}
+	want := ud.Disagreements()
+	for i, d := range bare.Disagreements() {
+		if d.Segment != nil || d.Text != "" || d.Unit != want[i].Unit || d.Code != want[i].Code {
+			t.Fatalf("disagreement %d without text: %+v, want unit %d", i, d, want[i].Unit)
+		}
+	}
 }
 
 func TestStreamUnitDataErrors(t *testing.T) {

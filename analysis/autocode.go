@@ -277,7 +277,7 @@ func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 	// cannot reuse the many small ones freed, and would come on top of
 	// them), and, as Store.Load does, the collector is kept off while the
 	// codings are made in it.
-	if offsets[n] > 1<<16 {
+	if offsets[n] > 1<<20 { // some 230 MB of codings
 		debug.FreeOSMemory()
 	}
 	pauseGC()

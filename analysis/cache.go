@@ -10,6 +10,7 @@ import (
 	"hash/crc64"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,8 +203,10 @@ type cacheState struct {
 	codes []string // by index in the file
 	// groups and blocks: the codings of one source, and of one code within
 	// it; a source has several groups only in a file not sorted by source.
+	// Each group's blocks are decoded from ix when needed: a table of a
+	// few hundred thousand blocks costs more to hold than to decode.
 	groups   []cacheGroup
-	blocks   []cacheBlock
+	ix       []byte
 	bySource map[string][]int // indices into groups
 	strs     []string         // the table of sources, origins and segments
 	// The index is read when first needed: the summary needs none of it.
@@ -215,17 +218,37 @@ type cacheState struct {
 }
 
 type cacheGroup struct {
-	source       string
-	first, count int // its blocks
+	source string
+	ent    int   // where its blocks' entries start in ix
+	count  int   // how many blocks it has
+	off    int64 // where its first block starts in the file
+	size   int64 // the length of its blocks
 }
 
 type cacheBlock struct {
-	off   int64 // into the file
-	code  int32 // index into codes
-	n     int32
-	size  int32
-	crc   uint32
-	group int32
+	off    int64 // into the file
+	code   int32 // index into codes
+	n      int32
+	size   int32
+	crc    uint32
+	source string
+}
+
+// blocks calls fn with each block of group g, until fn returns false. The
+// entries were checked when the index was read.
+func (st *cacheState) blocks(g int, fn func(b cacheBlock) bool) {
+	grp := st.groups[g]
+	d := cacheReader{data: st.ix, i: grp.ent}
+	off := grp.off
+	for range grp.count {
+		b := cacheBlock{off: off, code: int32(d.uvarint()), n: int32(d.uvarint()), size: int32(d.uvarint()), source: grp.source}
+		b.crc = binary.LittleEndian.Uint32(d.data[d.i:])
+		d.i += 4
+		off += int64(b.size)
+		if !fn(b) {
+			return
+		}
+	}
 }
 
 // Open returns the coder's cache, building it from the file when missing,
@@ -347,39 +370,31 @@ func (cc *CachedCodings) indexed() (*cacheState, error) {
 	return st, st.ixErr
 }
 
-// Counts returns the number of codings of each code in each source, in no
-// particular order.
-func (cc *CachedCodings) Counts() ([]CodeSourceCount, error) {
-	var out []CodeSourceCount
-	err := cc.do(func(st *cacheState) error {
-		out = make([]CodeSourceCount, 0, len(st.blocks))
-		repeated := false
-		for _, g := range st.groups {
-			repeated = repeated || len(st.bySource[g.source]) > 1
-			for _, b := range st.blocks[g.first : g.first+g.count] {
-				out = append(out, CodeSourceCount{Code: st.codes[b.code], Source: g.source, Codings: int(b.n)})
+// Counts returns the number of codings of each code in each source, one
+// count at a time, in no particular order; a code and source pair may come
+// more than once (in a file not sorted by source), their counts to be
+// added.
+func (cc *CachedCodings) Counts() (iter.Seq[CodeSourceCount], error) {
+	st, err := cc.indexed()
+	if errors.Is(err, errDamaged) {
+		// Build the cache again, once.
+		err = cc.do(func(s *cacheState) error { st = s; return nil })
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(yield func(CodeSourceCount) bool) {
+		for g := range st.groups {
+			ok := true
+			st.blocks(g, func(b cacheBlock) bool {
+				ok = yield(CodeSourceCount{Code: st.codes[b.code], Source: b.source, Codings: int(b.n)})
+				return ok
+			})
+			if !ok {
+				return
 			}
 		}
-		if !repeated {
-			return nil
-		}
-		// Merge the groups of a source that appears more than once.
-		slices.SortFunc(out, func(a, b CodeSourceCount) int {
-			return cmp.Or(strings.Compare(a.Code, b.Code), strings.Compare(a.Source, b.Source))
-		})
-		k := 0
-		for i := range out {
-			if k > 0 && out[k-1].Code == out[i].Code && out[k-1].Source == out[i].Source {
-				out[k-1].Codings += out[i].Codings
-				continue
-			}
-			out[k] = out[i]
-			k++
-		}
-		out = out[:k]
-		return nil
-	})
-	return out, err
+	}, nil
 }
 
 // Sources lists the sources the coder's codings fall in, sorted.
@@ -409,16 +424,17 @@ func (cc *CachedCodings) Select(code, source func(string) bool) ([]Coding, error
 		for i, c := range st.codes {
 			keepCode[i] = code == nil || code(c)
 		}
-		var picked []int
-		for _, g := range st.groups {
-			if source != nil && !source(g.source) {
+		var picked []cacheBlock
+		for g := range st.groups {
+			if source != nil && !source(st.groups[g].source) {
 				continue
 			}
-			for i := g.first; i < g.first+g.count; i++ {
-				if keepCode[st.blocks[i].code] {
-					picked = append(picked, i)
+			st.blocks(g, func(b cacheBlock) bool {
+				if keepCode[b.code] {
+					picked = append(picked, b)
 				}
-			}
+				return true
+			})
 		}
 		var err error
 		cs, err = st.read(cc.coder, picked)
@@ -433,11 +449,12 @@ var errDamaged = errors.New("damaged codings cache")
 func (cc *CachedCodings) Source(id string) ([]Coding, error) {
 	var cs []Coding
 	err := cc.do(func(st *cacheState) error {
-		var picked []int
+		var picked []cacheBlock
 		for _, g := range st.bySource[id] {
-			for i := st.groups[g].first; i < st.groups[g].first+st.groups[g].count; i++ {
-				picked = append(picked, i)
-			}
+			st.blocks(g, func(b cacheBlock) bool {
+				picked = append(picked, b)
+				return true
+			})
 		}
 		var err error
 		cs, err = st.read(cc.coder, picked)
@@ -457,18 +474,13 @@ func (cc *CachedCodings) Scan(source string, fn func(c *Coding) error) error {
 			return nil // fn saw codings of a cache found damaged after them
 		}
 		for _, g := range st.bySource[source] {
-			grp := st.groups[g]
-			if grp.count == 0 {
-				continue
-			}
-			first, last := st.blocks[grp.first], st.blocks[grp.first+grp.count-1]
 			bp := scanBufs.Get().(*[]byte)
-			size := int(last.off + int64(last.size) - first.off)
+			size := int(st.groups[g].size)
 			if cap(*bp) < size {
 				*bp = make([]byte, size)
 			}
 			data := (*bp)[:size]
-			err := st.scanGroup(cc.coder, grp, data, func(c *Coding) bool {
+			err := st.scanGroup(cc.coder, g, data, func(c *Coding) bool {
 				fnErr = fn(c)
 				return fnErr == nil
 			})
@@ -489,42 +501,51 @@ var scanBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // scanGroup reads a group's blocks into data and passes each coding to
 // each, until it returns false.
-func (st *cacheState) scanGroup(coder string, g cacheGroup, data []byte, each func(c *Coding) bool) error {
+func (st *cacheState) scanGroup(coder string, g int, data []byte, each func(c *Coding) bool) error {
 	damaged := fmt.Errorf("%w %s", errDamaged, st.f.Name())
-	first := st.blocks[g.first]
-	if _, err := st.f.ReadAt(data, first.off); err != nil {
+	start := st.groups[g].off
+	if _, err := st.f.ReadAt(data, start); err != nil {
 		return fmt.Errorf("%w: %v", damaged, err)
 	}
 	var c Coding
-	for _, b := range st.blocks[g.first : g.first+g.count] {
-		blk := data[b.off-first.off : b.off-first.off+int64(b.size)]
+	var err error
+	stopped := false
+	st.blocks(g, func(b cacheBlock) bool {
+		blk := data[b.off-start : b.off-start+int64(b.size)]
 		if crc32.Checksum(blk, castagnol) != b.crc {
-			return damaged
+			err = damaged
+			return false
 		}
-		d := recordReader{cacheReader: cacheReader{data: blk}, strs: st.strs, coder: coder,
-			source: g.source, code: st.codes[b.code]}
+		d := recordReader{cacheReader: cacheReader{data: blk}, strs: st.strs, coder: coder, source: b.source, code: st.codes[b.code]}
 		for j := int32(0); j < b.n; j++ {
 			c = Coding{}
 			if d.record(&c) < 0 {
-				return damaged
+				err = damaged
+				return false
 			}
 			if !each(&c) {
-				return nil
+				stopped = true
+				return false
 			}
 		}
 		if d.bad || d.i != len(d.data) {
-			return damaged
+			err = damaged
+			return false
 		}
+		return true
+	})
+	if stopped {
+		return nil
 	}
-	return nil
+	return err
 }
 
-// read decodes the blocks picked (indices into st.blocks, in file order)
-// and returns their codings in the order of the jsonl file.
-func (st *cacheState) read(coder string, picked []int) ([]Coding, error) {
+// read decodes the blocks picked (in file order) and returns their codings
+// in the order of the jsonl file.
+func (st *cacheState) read(coder string, picked []cacheBlock) ([]Coding, error) {
 	n := 0
-	for _, bi := range picked {
-		n += int(st.blocks[bi].n)
+	for _, b := range picked {
+		n += int(b.n)
 	}
 	if n == 0 {
 		return nil, nil
@@ -535,16 +556,15 @@ func (st *cacheState) read(coder string, picked []int) ([]Coding, error) {
 	lo := int64(-1) // the smallest index in the file
 	for r := 0; r < len(picked); {
 		e := r + 1
-		for e < len(picked) && picked[e] == picked[e-1]+1 {
+		for e < len(picked) && picked[e].off == picked[e-1].off+int64(picked[e-1].size) {
 			e++
 		}
-		first, last := st.blocks[picked[r]], st.blocks[picked[e-1]]
+		first, last := picked[r], picked[e-1]
 		data := make([]byte, last.off+int64(last.size)-first.off)
 		if _, err := st.f.ReadAt(data, first.off); err != nil {
 			return nil, fmt.Errorf("%w: %v", damaged, err)
 		}
-		for _, bi := range picked[r:e] {
-			b := st.blocks[bi]
+		for _, b := range picked[r:e] {
 			blk := data[b.off-first.off : b.off-first.off+int64(b.size)]
 			if crc32.Checksum(blk, castagnol) != b.crc {
 				return nil, damaged
@@ -557,13 +577,13 @@ func (st *cacheState) read(coder string, picked []int) ([]Coding, error) {
 		}
 		r = e
 	}
+	var c Coding // one for all records: a variable per record would escape
 	decode := func(each func(idx int64, c *Coding) bool) error {
-		for k, bi := range picked {
-			b := st.blocks[bi]
+		for k, b := range picked {
 			d := recordReader{cacheReader: cacheReader{data: blocks[k]}, strs: st.strs, coder: coder,
-				source: st.groups[b.group].source, code: st.codes[b.code]}
+				source: b.source, code: st.codes[b.code]}
 			for j := int32(0); j < b.n; j++ {
-				var c Coding
+				c = Coding{}
 				idx := d.record(&c)
 				if idx < 0 {
 					return damaged
@@ -912,7 +932,7 @@ func (cc *cacheState) index() error {
 	}
 	cc.ixDone = true
 	damaged := func() error {
-		cc.groups, cc.blocks, cc.bySource = nil, nil, nil
+		cc.groups, cc.ix, cc.bySource = nil, nil, nil
 		cc.ixErr = fmt.Errorf("%w %s", errDamaged, cc.f.Name())
 		return cc.ixErr
 	}
@@ -934,33 +954,33 @@ func (cc *cacheState) index() error {
 		return damaged()
 	}
 	cc.groups = make([]cacheGroup, 0, ngroups)
-	cc.blocks = make([]cacheBlock, 0, nblocks)
 	cc.bySource = make(map[string][]int, ngroups)
 	off := int64(len(cacheMagic))
-	total := 0
+	total, blocks := 0, uint64(0)
 	for g := range int(ngroups) {
 		si, nb := d.uvarint(), d.uvarint()
-		if si >= nstr || nb > nblocks-uint64(len(cc.blocks)) {
+		if si >= nstr || nb > nblocks-blocks {
 			return damaged()
 		}
-		cc.groups = append(cc.groups, cacheGroup{source: cc.strs[si], first: len(cc.blocks), count: int(nb)})
-		cc.bySource[cc.strs[si]] = append(cc.bySource[cc.strs[si]], g)
+		grp := cacheGroup{source: cc.strs[si], ent: d.i, count: int(nb), off: off}
 		for range nb {
 			code, n, length := d.uvarint(), d.uvarint(), d.uvarint()
 			if d.i+4 > len(d.data) || code >= uint64(len(cc.codes)) || length > uint64(cc.ixEnd-off) || n > length {
 				return damaged()
 			}
-			b := cacheBlock{off: off, code: int32(code), n: int32(n), size: int32(length), group: int32(g),
-				crc: binary.LittleEndian.Uint32(d.data[d.i:])}
 			d.i += 4
 			off += int64(length)
 			total += int(n)
-			cc.blocks = append(cc.blocks, b)
 		}
+		blocks += nb
+		grp.size = off - grp.off
+		cc.groups = append(cc.groups, grp)
+		cc.bySource[grp.source] = append(cc.bySource[grp.source], g)
 	}
-	if d.bad || d.i != len(d.data) || off != cc.ixEnd || total != cc.sum.Codings || len(cc.blocks) != int(nblocks) {
+	if d.bad || d.i != len(d.data) || off != cc.ixEnd || total != cc.sum.Codings || blocks != nblocks {
 		return damaged()
 	}
+	cc.ix = ix
 	return nil
 }
 
@@ -1233,7 +1253,7 @@ func (d *recordReader) record(c *Coding) int64 {
 // from the number of codings of each code in each source (as
 // CachedCodings.Counts gives them, for one or several coders) rather than
 // from the codings themselves.
-func CountCodeSources(cb *codebook.Codebook, counts []CodeSourceCount, caseOf func(source string) string) CodebookCounts {
+func CountCodeSources(cb *codebook.Codebook, counts iter.Seq[CodeSourceCount], caseOf func(source string) string) CodebookCounts {
 	type tally struct {
 		codings        int
 		sources, cases map[int32]struct{}
@@ -1258,7 +1278,7 @@ func CountCodeSources(cb *codebook.Codebook, counts []CodeSourceCount, caseOf fu
 	places := map[string]place{}
 	caseNum := map[string]int32{}
 	res := CodebookCounts{Unknown: map[string]int{}}
-	for _, k := range counts {
+	for k := range counts {
 		if k.Codings == 0 {
 			continue
 		}

@@ -285,15 +285,15 @@ func TestSaveWritesTheCache(t *testing.T) {
 	}
 }
 
-// allBlocks is every block of a cache whose index is read.
-func allBlocks(t *testing.T, st *cacheState) []int {
+// allBlocks is every block of a cache.
+func allBlocks(t *testing.T, st *cacheState) []cacheBlock {
 	t.Helper()
 	if err := st.index(); err != nil {
 		t.Fatal(err)
 	}
-	all := make([]int, len(st.blocks))
-	for i := range all {
-		all[i] = i
+	var all []cacheBlock
+	for g := range st.groups {
+		st.blocks(g, func(b cacheBlock) bool { all = append(all, b); return true })
 	}
 	return all
 }
@@ -401,10 +401,12 @@ func TestCodingsCacheSelectsBySourceAndCode(t *testing.T) {
 			t.Fatal(err)
 		}
 		gotCounts := map[[2]string]int{}
-		for _, k := range got {
+		pairs := 0
+		for k := range got {
 			gotCounts[[2]string{k.Code, k.Source}] += k.Codings
+			pairs++
 		}
-		if !reflect.DeepEqual(gotCounts, counts) || len(got) != len(counts) {
+		if !reflect.DeepEqual(gotCounts, counts) || pairs != len(counts) {
 			t.Fatalf("counts %v, want %v", gotCounts, counts)
 		}
 		if got, err := cc.Sources(); err != nil || !slices.Equal(got, sources) {
@@ -464,17 +466,15 @@ func TestCodingsCacheOfUnsortedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := 0
-	for i, k := range counts {
-		total += k.Codings
-		for _, o := range counts[:i] {
-			if o.Code == k.Code && o.Source == k.Source {
-				t.Fatalf("%s in %s counted twice", k.Code, k.Source)
-			}
-		}
+	got, wantCounts := map[[2]string]int{}, map[[2]string]int{}
+	for k := range counts {
+		got[[2]string{k.Code, k.Source}] += k.Codings
 	}
-	if total != len(want) {
-		t.Fatalf("counts add up to %d, want %d", total, len(want))
+	for _, c := range want {
+		wantCounts[[2]string{c.Code, c.Source}]++
+	}
+	if !reflect.DeepEqual(got, wantCounts) {
+		t.Fatalf("counts %v, want %v", got, wantCounts)
 	}
 }
 
@@ -582,7 +582,7 @@ func TestCountCodeSourcesAgreesWithCountCodes(t *testing.T) {
 		}
 		for _, of := range []func(string) string{caseOf, nil} {
 			want := CountCodes(cb, cs, of)
-			got := CountCodeSources(cb, counts, of)
+			got := CountCodeSources(cb, slices.Values(counts), of)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("round %d:\n got %+v\nwant %+v", round, got, want)
 			}
@@ -591,18 +591,16 @@ func TestCountCodeSourcesAgreesWithCountCodes(t *testing.T) {
 }
 
 // BenchmarkCodingsCache1M compares reading 1M codings from the cache with
-// parsing the jsonl (BenchmarkLoad1M), and reading one code's share.
+// parsing the jsonl (BenchmarkLoad1M), and reading one code's share, one
+// source's, and the counts of every code in every source.
 func BenchmarkCodingsCache1M(b *testing.B) {
 	cs, data := bigCodings(b)
 	dir := b.TempDir()
-	st := Store{Dir: filepath.Join(dir, "codings")}
+	st := Store{Dir: filepath.Join(dir, "codings"), Cache: filepath.Join(dir, "cache")}
 	if err := st.Save("alice", cs); err != nil {
 		b.Fatal(err)
 	}
-	cc := CodingsCache{Store: st, Dir: filepath.Join(dir, "cache")}
-	if _, err := cc.Summary("alice"); err != nil {
-		b.Fatal(err)
-	}
+	cc := CodingsCache{Store: st}
 	b.Run("summary", func(b *testing.B) {
 		for b.Loop() {
 			if s, err := cc.Summary("alice"); err != nil || s.Codings != len(cs) {
@@ -612,6 +610,7 @@ func BenchmarkCodingsCache1M(b *testing.B) {
 	})
 	b.Run("all", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
 		for b.Loop() {
 			if got, err := cc.Load("alice", nil); err != nil || len(got) != len(cs) {
 				b.Fatal(err)
@@ -619,8 +618,53 @@ func BenchmarkCodingsCache1M(b *testing.B) {
 		}
 	})
 	b.Run("one-code", func(b *testing.B) {
+		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := cc.Load("alice", func(c string) bool { return c == "code-07" }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("one-source", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			o, err := cc.Open("alice")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got, err := o.Source("interview-007"); err != nil || len(got) == 0 {
+				b.Fatal(err)
+			}
+			o.Close()
+		}
+	})
+	b.Run("counts", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			o, err := cc.Open("alice")
+			if err != nil {
+				b.Fatal(err)
+			}
+			got, err := o.Counts()
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for k := range got {
+				n += k.Codings
+			}
+			if n != len(cs) {
+				b.Fatal(n)
+			}
+			o.Close()
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			os.Remove(filepath.Join(st.Cache, "alice.cache"))
+			if _, err := cc.Summary("alice"); err != nil {
 				b.Fatal(err)
 			}
 		}

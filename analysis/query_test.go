@@ -575,7 +575,7 @@ func BenchmarkEachCoding(b *testing.B) {
 	text := strings.Repeat("Ein Café und ein Garten, sagte sie, und dann war es still. ", 200)
 	cs := make([]Coding, 0, 100000)
 	for i := range 100000 {
-		start := (i * 13) % 11000
+		start := (i / 500) * 50 // 200 codings a source, each its own span
 		c, err := NewCoding(fmt.Sprintf("src%03d", i%500), text, start, start+60, fmt.Sprint("code", i%200), "alice", "rule:x/1", time.Unix(1750000000, 0))
 		if err != nil {
 			b.Fatal(err)
@@ -592,4 +592,52 @@ func BenchmarkEachCoding(b *testing.B) {
 			b.Fatal(n, err)
 		}
 	}
+}
+
+// FuzzEachCoding reads arbitrary files in small pieces: EachCoding must
+// give exactly the codings Load gives, or fail with Load's error.
+func FuzzEachCoding(f *testing.F) {
+	text := "Ein Café, und dann.\n"
+	var seed strings.Builder
+	for i := range 6 {
+		c, err := NewCoding("s", text, i, i+3+i%4, fmt.Sprint("c", i%2), "alice", OriginManual, time.Unix(1750000000, 0).UTC())
+		if err != nil {
+			f.Fatal(err)
+		}
+		b := appendCoding(nil, &c, c.ID)
+		seed.Write(b)
+	}
+	f.Add([]byte(seed.String()), 64)
+	f.Add([]byte("\xef\xbb\xbf"+seed.String()), 200)
+	f.Add([]byte(seed.String()+seed.String()), 100) // every id twice
+	f.Add([]byte(strings.Replace(seed.String(), "\n", "\n\n  \n", 3)), 50)
+	f.Add([]byte("{\"id\":\"x\"\n<<<<<<< HEAD\n"), 8)
+	f.Fuzz(func(t *testing.T, data []byte, piece int) {
+		st := Store{Dir: t.TempDir()}
+		if err := os.WriteFile(filepath.Join(st.Dir, "alice.jsonl"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		old := eachCodingPiece
+		eachCodingPiece = 1 + (piece&0xffff)%4096
+		defer func() { eachCodingPiece = old }()
+		want, wantErr := st.Load("alice")
+		got, err := collectEach(st, "alice")
+		if wantErr != nil {
+			if err == nil || err.Error() != wantErr.Error() {
+				t.Fatalf("error %v, want %v", err, wantErr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("error %v where Load gives %d codings", err, len(want))
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d codings, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if !reflect.DeepEqual(got[i], want[i]) {
+				t.Fatalf("coding %d:\n got %+v\nwant %+v", i, got[i], want[i])
+			}
+		}
+	})
 }

@@ -783,6 +783,21 @@ func BenchmarkSave1M(b *testing.B) {
 	}
 }
 
+// BenchmarkSave1MWithCache is BenchmarkSave1M in a project, where Save also
+// writes the codings cache.
+func BenchmarkSave1MWithCache(b *testing.B) {
+	cs, data := bigCodings(b)
+	dir := b.TempDir()
+	s := Store{Dir: filepath.Join(dir, "codings"), Cache: filepath.Join(dir, "cache")}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Save("alice", cs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkLoad1M(b *testing.B) {
 	cs, data := bigCodings(b)
 	s := Store{Dir: b.TempDir()}
@@ -790,6 +805,7 @@ func BenchmarkLoad1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		got, err := s.Load("alice")

@@ -72,7 +72,145 @@ func init() {
 func analyzerConstructor(config map[string]any, cache *registry.Cache) (analysis.Analyzer, error) {
 	lang, _ := config["language"].(string)
 	fold, _ := config["fold_accents"].(bool)
-	return buildAnalyzer(lang, fold, cache)
+	an, err := buildAnalyzer(lang, fold, cache)
+	if err != nil {
+		return nil, err
+	}
+	return fastAnalyzer(an), nil
+}
+
+// fastAnalyzer returns the analyser the index runs: an with ASCII words
+// split by splitWordsFast, where an splits words with bleve's Unicode
+// tokenizer (which gives the same tokens, more slowly: a tenth of the
+// indexing time went there).
+func fastAnalyzer(an *analysis.DefaultAnalyzer) analysis.Analyzer {
+	if _, ok := an.Tokenizer.(*unicode.UnicodeTokenizer); !ok || len(an.CharFilters) > 0 {
+		return an
+	}
+	return &analysis.DefaultAnalyzer{Tokenizer: fastTokenizer{an.Tokenizer}, TokenFilters: an.TokenFilters}
+}
+
+// fastTokenizer splits runs of ASCII text itself, between white space, and
+// leaves the rest to bleve's Unicode tokenizer: the same tokens either way
+// (FuzzFastTokenizer compares them).
+type fastTokenizer struct{ slow analysis.Tokenizer }
+
+func (t fastTokenizer) Tokenize(input []byte) analysis.TokenStream {
+	ascii := true
+	for _, c := range input {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		if !utf8.Valid(input) {
+			return t.slow.Tokenize(input) // which stops at the first bad byte
+		}
+		return t.mixed(input)
+	}
+	return splitASCIIWords(input, 0, 1, nil)
+}
+
+// mixed splits text holding non-ASCII characters chunk by chunk, a chunk
+// being a run without ASCII white space: words never span white space,
+// and a chunk that starts with a combining mark gets the same words alone
+// as after the space that would otherwise carry the mark.
+func (t fastTokenizer) mixed(input []byte) analysis.TokenStream {
+	var out analysis.TokenStream
+	pos := 1
+	for i := 0; i < len(input); {
+		if fastIsSpace(input[i]) {
+			i++
+			continue
+		}
+		j, ascii := i, true
+		for j < len(input) && !fastIsSpace(input[j]) {
+			ascii = ascii && input[j] < utf8.RuneSelf
+			j++
+		}
+		if ascii {
+			n := len(out)
+			out = splitASCIIWords(input[i:j], i, pos, out)
+			pos += len(out) - n
+		} else {
+			for _, tok := range t.slow.Tokenize(input[i:j]) {
+				tok.Start += i
+				tok.End += i
+				tok.Position = pos
+				pos++
+				out = append(out, tok)
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+func fastIsSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// Word classes of ASCII characters in Unicode's word boundary rules
+// (UAX #29), as bleve's segmenter implements them.
+func fastIsLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func fastIsDigit(c byte) bool  { return c >= '0' && c <= '9' }
+
+// fastIsMidLetter: MidLetter (:), MidNumLet (.) and Single_Quote ('), which
+// join two letters.
+func fastIsMidLetter(c byte) bool { return c == ':' || c == '.' || c == '\'' }
+
+// fastIsMidNum: MidNum (, ;), MidNumLet (.) and Single_Quote ('), which join
+// two digits.
+func fastIsMidNum(c byte) bool { return c == ',' || c == ';' || c == '.' || c == '\'' }
+
+// splitASCIIWords appends the words of ASCII text to out, as bleve's Unicode
+// tokenizer finds them: runs of letters, digits and underscores (which join
+// anything), with a mid-word character between two letters (don't, e.g)
+// or two digits (1,000.5) kept. A word with no letter and a digit is
+// Numeric, any other AlphaNumeric. Offsets start at base, positions at pos.
+func splitASCIIWords(text []byte, base, pos int, out analysis.TokenStream) analysis.TokenStream {
+	var slab []analysis.Token
+	for i := 0; i < len(text); {
+		c := text[i]
+		if !fastIsLetter(c) && !fastIsDigit(c) && c != '_' {
+			i++
+			continue
+		}
+		start, letters, digits := i, false, false
+		for i < len(text) {
+			c := text[i]
+			switch {
+			case fastIsLetter(c):
+				letters = true
+			case fastIsDigit(c):
+				digits = true
+			case c == '_':
+			case i > start && i+1 < len(text) &&
+				(fastIsMidLetter(c) && fastIsLetter(text[i-1]) && fastIsLetter(text[i+1]) ||
+					fastIsMidNum(c) && fastIsDigit(text[i-1]) && fastIsDigit(text[i+1])):
+			default:
+				goto end
+			}
+			i++
+		}
+	end:
+		if len(slab) == 0 {
+			slab = make([]analysis.Token, max(4, (len(text)-i)/6+1))
+		}
+		tok := &slab[0]
+		slab = slab[1:]
+		tok.Term = text[start:i]
+		tok.Start, tok.End = base+start, base+i
+		tok.Position = pos
+		tok.Type = analysis.AlphaNumeric
+		if digits && !letters {
+			tok.Type = analysis.Numeric
+		}
+		pos++
+		out = append(out, tok)
+	}
+	return out
 }
 
 // languageAliases maps language codes to the bleve analyser that serves them.
@@ -306,6 +444,7 @@ func hasNonASCII(b []byte) bool {
 // It is safe for concurrent use.
 type Analyzer struct {
 	an       *analysis.DefaultAnalyzer
+	fast     analysis.Analyzer // an with the fast tokenizer: the same tokens
 	language string
 	fold     bool
 }
@@ -318,7 +457,7 @@ func NewAnalyzer(language string, foldAccents bool) (*Analyzer, error) {
 	if err != nil {
 		return nil, settingsError(err)
 	}
-	return &Analyzer{an: an, language: normLanguage(language), fold: foldAccents}, nil
+	return &Analyzer{an: an, fast: fastAnalyzer(an), language: normLanguage(language), fold: foldAccents}, nil
 }
 
 // Language is the analyser's normalised language code.
@@ -334,7 +473,7 @@ type Token struct {
 // Tokens analyses text as the index does and returns its terms in order.
 func (a *Analyzer) Tokens(text string) []Token {
 	text = validUTF8(text)
-	ts := a.an.Analyze([]byte(text))
+	ts := a.fast.Analyze([]byte(text))
 	out := make([]Token, 0, len(ts))
 	conv := byteToRune{s: text}
 	for _, t := range ts {
@@ -349,7 +488,7 @@ func (a *Analyzer) Tokens(text string) []Token {
 // yields no term (a stop word, punctuation) or several (use Tokens for those).
 // The word is brought to NFC first, as source texts are.
 func (a *Analyzer) Term(word string) string {
-	ts := a.an.Analyze([]byte(norm.NFC.String(word)))
+	ts := a.fast.Analyze([]byte(norm.NFC.String(word)))
 	if len(ts) != 1 {
 		return ""
 	}

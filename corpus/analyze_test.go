@@ -2,10 +2,14 @@ package corpus
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/thematic-qda/thematic/internal/errs"
@@ -262,4 +266,54 @@ func TestWildcards(t *testing.T) {
 			t.Errorf("Wildcards(%q, fold=%v) = %q, want %q", c.in, c.fold, got, c.want)
 		}
 	}
+}
+
+// sameTokens compares the fast tokenizer with bleve's Unicode tokenizer on
+// one input: terms, offsets, positions and types.
+func sameTokens(t *testing.T, input string) {
+	t.Helper()
+	slow := unicode.NewUnicodeTokenizer()
+	want := slow.Tokenize([]byte(input))
+	got := fastTokenizer{slow}.Tokenize([]byte(input))
+	describe := func(ts analysis.TokenStream) string {
+		var b strings.Builder
+		for _, tok := range ts {
+			fmt.Fprintf(&b, "%q@%d[%d,%d)%d ", tok.Term, tok.Position, tok.Start, tok.End, tok.Type)
+		}
+		return b.String()
+	}
+	if describe(got) != describe(want) {
+		t.Fatalf("%q:\n fast    %s\n unicode %s", input, describe(got), describe(want))
+	}
+}
+
+func TestFastTokenizer(t *testing.T) {
+	for _, s := range []string{
+		"", "  ", "plain words here", "don't can't I'm o'clock", "e.g. i.e. U.S.A. a.b.", "3.14 1,000,000.5 1;2 1:2 12:30",
+		"a_b __ _x x_ 1_000 a1b2 1a 1.a a.1 a:b a::b a''b 'quoted' \"double\"", "tab\tand\nnewline\r\nx\vy\fz",
+		"end.", "...", "a-b a/b a+b #tag @user http://example.com/a?b=c", "x1.5y 1.5.6 1..2 a..b 'a' a' 'a",
+		"Zoë’s café — don’t know, naïve", "日本語 text mixed", "e\u0301t\u00e9 \u0301abc", "a\u200db", "🌱garden 🌻 x",
+		"résumé,résumé.résumé", "ok\u00a0nbsp", "trailing combining \u0301", "ABC’def ghi'jkl",
+	} {
+		sameTokens(t, s)
+	}
+	// Random strings over the characters the word rules treat apart.
+	alphabet := []string{"a", "Z", "0", "7", "_", "'", ".", ":", ",", ";", " ", "\n", "-", "é", "’", "\u0301", "日"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := rng.IntN(12); k >= 0; k-- {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		sameTokens(t, b.String())
+	}
+}
+
+func FuzzFastTokenizer(f *testing.F) {
+	for _, s := range []string{"don't 1,000.5 e.g.", "a_b 1a a:b", "Zoë’s café", "x\u0301 y", "1.a.2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sameTokens(t, s)
+	})
 }

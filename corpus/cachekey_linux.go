@@ -19,7 +19,10 @@ func statKey(fi os.FileInfo, k *fileKey) bool {
 // readFile reads a whole file with the fewest system calls (os.ReadFile
 // also sets the file up for the runtime's poller, which a regular file does
 // not use: four more calls a file, which add up over thousands of sources).
-func readFile(path string) ([]byte, error) {
+func readFile(path string) ([]byte, error) { return readFileInto(path, nil) }
+
+// readFileInto is readFile into buf when it has room.
+func readFileInto(path string, buf []byte) ([]byte, error) {
 	var fd int
 	var err error
 	for {
@@ -36,7 +39,10 @@ func readFile(path string) ([]byte, error) {
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	buf := make([]byte, st.Size)
+	if int64(cap(buf)) < st.Size {
+		buf = make([]byte, st.Size)
+	}
+	buf = buf[:st.Size]
 	n := 0
 	for n < len(buf) {
 		m, err := syscall.Read(fd, buf[n:])

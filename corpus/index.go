@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -193,6 +194,13 @@ func (ix *Index) discard() error {
 	}
 	if err := os.RemoveAll(ix.path); err != nil {
 		return fmt.Errorf("search index: %w", err)
+	}
+	// Leftovers of a build that was stopped.
+	for _, pattern := range []string{"build-*", "scorch-offline-build*"} {
+		stale, _ := filepath.Glob(filepath.Join(ix.dir, pattern))
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
 	}
 	return nil
 }
@@ -726,6 +734,7 @@ type segDoc struct {
 	start   int
 	end     int
 	attrs   map[string]string
+	keys    []string // of attrs, indexable ones only, sorted; shared by a source's documents
 }
 
 // docs makes the source's documents, in text order.
@@ -734,6 +743,12 @@ func (p *preparedSource) docs() []*segDoc {
 	units := append([]indexUnit(nil), p.units...)
 	sort.SliceStable(units, func(i, j int) bool { return units[i].seg.Start < units[j].seg.Start })
 	s := p.src
+	var keys []string
+	for _, k := range sidecarKeys(s.Attrs) {
+		if k != "" && s.Attrs[k] != "" && !strings.Contains(k, ".") {
+			keys = append(keys, k)
+		}
+	}
 	out := make([]*segDoc, 0, len(units))
 	// Walk the text once, in code points, as units come in order of start
 	// (their ends may overlap a later start, hence the restarts).
@@ -767,6 +782,7 @@ func (p *preparedSource) docs() []*segDoc {
 			start:   g.Start,
 			end:     g.End,
 			attrs:   s.Attrs,
+			keys:    keys,
 		})
 	}
 	return out
@@ -817,12 +833,8 @@ func (dm *docMaker) document(d *segDoc) *document.Document {
 	kw(fieldRole, d.role, keywordOptions)
 	kw(fieldLoc, encodeLoc(d.start, d.end, d.text), locOptions)
 	kw(fieldOrder, orderKey(d.source, d.start), orderOptions)
-	if len(d.attrs) > 0 {
-		for _, k := range sidecarKeys(d.attrs) {
-			if v := d.attrs[k]; k != "" && v != "" && !strings.Contains(k, ".") {
-				kw(fieldAttr+"."+k, v, keywordOptions)
-			}
-		}
+	for _, k := range d.keys {
+		kw(fieldAttr+"."+k, d.attrs[k], keywordOptions)
 	}
 	doc.SetIndexed()
 	return doc
@@ -831,7 +843,14 @@ func (dm *docMaker) document(d *segDoc) *document.Document {
 // orderKey sorts as (source, start): the unit separator sorts before any
 // character of a source id, so "s1" comes before "s10".
 func orderKey(source string, start int) string {
-	return fmt.Sprintf("%s\x1f%010d", source, start)
+	b := make([]byte, 0, len(source)+11)
+	b = append(b, source...)
+	b = append(b, '\x1f')
+	n := strconv.AppendInt(nil, int64(start), 10)
+	for k := len(n); k < 10; k++ {
+		b = append(b, '0')
+	}
+	return string(append(b, n...))
 }
 
 // docIDs lists the ids of the documents of one source.

@@ -387,6 +387,11 @@ func TestInterruptedSyncIsDetected(t *testing.T) {
 func TestRebuild(t *testing.T) {
 	srcs := loadSearchFixtures(t)
 	ix := openSynced(t, Config{}, srcs)
+	// A build stopped half-way leaves its temporary folder behind.
+	stale := filepath.Join(ix.dir, "build-123")
+	if err := os.MkdirAll(filepath.Join(stale, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	var p syncProgress
 	if err := ix.Rebuild(srcs[:1], p.fn); err != nil {
 		t.Fatal(err)
@@ -399,6 +404,9 @@ func TestRebuild(t *testing.T) {
 	}
 	if changed, err := ix.Sync(srcs[:1], nil); err != nil || changed {
 		t.Errorf("Sync after Rebuild: changed=%v err=%v", changed, err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a stopped build's folder survives a rebuild: %v", err)
 	}
 }
 
@@ -633,9 +641,21 @@ func TestDocumentMatchesMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &segDoc{id: "s1#t2.p1", text: "Zoë’s café — don’t know, naïve garden.", source: "s1", segment: "t2.p1",
-		kind: KindInterview, caseID: "P01", speaker: "Ann", role: RoleParticipant, start: 40, end: 78,
-		attrs: map[string]string{"site": "Leeds", "wave": "2", "": "x", "a.b": "y", "empty": ""}}
+	text := "Ann: hello\n\nZoë’s café — don’t know, naïve garden."
+	src := &Source{ID: "s1", Kind: KindInterview, Case: "P01", Text: text, SHA: HashText(text),
+		Attrs: map[string]string{"site": "Leeds", "wave": "2", "": "x", "a.b": "y", "empty": ""},
+		Segments: []Segment{
+			{ID: "t2", Unit: UnitTurn, Start: 12, End: 50, Speaker: "Ann", Role: RoleParticipant},
+			{ID: "t2.p1", Unit: UnitParagraph, Parent: "t2", Start: 12, End: 50},
+		}}
+	p, err := prepareSource(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := p.docs()[0]
+	if d.id != "s1#t2.p1" || d.speaker != "Ann" || d.text != "Zoë’s café — don’t know, naïve garden." {
+		t.Fatalf("document %+v", d)
+	}
 	fields := map[string]any{
 		fieldText: d.text, fieldSource: d.source, fieldSegment: d.segment, fieldKind: d.kind, fieldCase: d.caseID,
 		fieldSpeaker: d.speaker, fieldRole: d.role, fieldLoc: encodeLoc(d.start, d.end, d.text),

@@ -263,12 +263,16 @@ func (in *ingestRun) stageAll(st *ingestStaging) error {
 		srcs []*Source
 		err  error
 	}
-	results := make([]chan result, n)
+	// File i's result goes to results[i%window]: a file takes a slot before
+	// it is read and gives it back once its result is taken, so no two
+	// files in flight share a channel.
+	window := ingestWindow()
+	results := make([]chan result, window)
 	for i := range results {
 		results[i] = make(chan result, 1)
 	}
 	var stop atomic.Bool // set on the first problem: the rest is skipped
-	slots := make(chan struct{}, ingestWindow())
+	slots := make(chan struct{}, window)
 	jobs := make(chan int)
 	go func() {
 		defer close(jobs)
@@ -285,7 +289,7 @@ func (in *ingestRun) stageAll(st *ingestStaging) error {
 				if !stop.Load() {
 					r.srcs, r.err = in.convertFile(in.files[i])
 				}
-				results[i] <- r
+				results[i%window] <- r
 			}
 		})
 	}
@@ -316,7 +320,7 @@ func (in *ingestRun) stageAll(st *ingestStaging) error {
 
 	var firstErr error
 	for i := 0; i < n; i++ {
-		r := <-results[i]
+		r := <-results[i%window]
 		<-slots
 		if firstErr != nil || stop.Load() {
 			continue // drain what is in flight
@@ -418,10 +422,10 @@ func (st *ingestStaging) stageSource(buf []byte, src *Source) ([]byte, error) {
 	}
 	buf = append(buf, '\n')
 	txt, sidecar := filepath.Join(st.dir, src.ID+".txt"), filepath.Join(st.dir, src.ID+".json")
-	if err := writeSynced(txt, []byte(src.Text)); err != nil {
+	if err := writeSynced(txt, nil, src.Text); err != nil {
 		return buf, err
 	}
-	if err := writeSynced(sidecar, buf); err != nil {
+	if err := writeSynced(sidecar, buf, ""); err != nil {
 		return buf, err
 	}
 	// The source cache entry is made now, from the source at hand, so
@@ -436,16 +440,21 @@ func (st *ingestStaging) stageSource(buf []byte, src *Source) ([]byte, error) {
 
 // stageCases stages the project's new cases.csv.
 func (st *ingestStaging) stageCases(data []byte) error {
-	return writeSynced(filepath.Join(st.dir, CasesFile), data)
+	return writeSynced(filepath.Join(st.dir, CasesFile), data, "")
 }
 
-// writeSynced writes a new file and flushes it to disk.
-func writeSynced(path string, data []byte) error {
+// writeSynced writes a new file, the bytes of data or else of text (a
+// string is written without a copy), and flushes it to disk.
+func writeSynced(path string, data []byte, text string) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
+	if data != nil {
+		_, err = f.Write(data)
+	} else {
+		_, err = f.WriteString(text)
+	}
 	if err == nil {
 		err = f.Chmod(0o644)
 	}

@@ -416,3 +416,33 @@ func TestIngestKeepsCommittedStagingWhenAMoveFails(t *testing.T) {
 		t.Errorf("after completing: a = %v, %v; report %+v; staging left %v", src, err, rep, stagingLeft(p))
 	}
 }
+
+// Files are read several at a time, yet decided in file order: new sources
+// are numbered as the files are sorted, whatever finished first.
+func TestIngestNumbersInFileOrder(t *testing.T) {
+	p := ingestTestProject(t)
+	dir := t.TempDir()
+	var want []string
+	for i := 0; i < 60; i++ {
+		// Sizes vary so that conversions finish out of order.
+		text := strings.Repeat(fmt.Sprintf("Participant: Answer %d. It went well.\n\n", i), 1+(i*7)%23)
+		ingestWriteFile(t, dir, fmt.Sprintf("s%03d.txt", i), text)
+		want = append(want, fmt.Sprintf("s%03d", i))
+	}
+	rep, err := p.Ingest([]string{dir}, IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rep.Added, want) {
+		t.Fatalf("added %v", rep.Added)
+	}
+	infos, err := p.SourceInfos()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, info := range infos {
+		if info.ID != want[i] || info.Number != i+1 {
+			t.Errorf("source %d: %s number %d", i, info.ID, info.Number)
+		}
+	}
+}

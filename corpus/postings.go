@@ -26,11 +26,14 @@ type Posting struct {
 	Start, End int
 }
 
-// Postings calls fn with every occurrence in the index of each of terms
-// (analysed terms, as Analyzer.Term gives them), term by term in the order
-// given and, for one term, document by document in index order. Terms are
-// matched exactly; expand a wildcard with Terms first. An error from fn ends
-// the walk and is returned as it is.
+// Postings calls fn once with every occurrence in the index of each of
+// terms (analysed terms, as Analyzer.Term gives them), in no particular
+// order. Terms are matched exactly; expand a wildcard with Terms first. An
+// error from fn ends the walk and is returned as it is.
+//
+// Each document's source and segment come from the postings of those
+// keyword fields, read once per call: looking up every hit's stored id
+// instead cost more and paged in much of the index's stored data.
 //
 // The postings of a source stand for its text only while the index holds
 // that text as it is now: check with Current.

@@ -490,7 +490,8 @@ func cleanQuery(q string) string {
 // foldPatterns rewrites the patterns of wildcard and regexp queries on the
 // text field, which bleve does not analyse: wildcards become the patterns of
 // Analyzer.Wildcards (several make a disjunction); regexps are folded unless
-// they hold a backslash, as lower-casing would change \W into \w.
+// they hold a backslash, as lower-casing would change \W into \w. Phrases
+// become phraseQuery, bleve's phrase query with a faster position check.
 func foldPatterns(q query.Query, an *Analyzer) query.Query {
 	onText := func(f string) bool { return f == "" || f == fieldText }
 	switch q := q.(type) {

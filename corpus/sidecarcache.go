@@ -567,18 +567,32 @@ func decodeSourceCache(data []byte, sk, tk fileKey, segs bool) (*cachedSource, e
 // segment). It is read in place from the source cache, so it costs a small
 // fraction of reading the source. A Layout is safe for concurrent use.
 type Layout struct {
-	e *entry
+	e   *entry
+	buf *[]byte // the entry's bytes, from layoutBufs
 }
 
-// Layout returns where the lines and segments of a source lie.
+// layoutBufs holds the buffers of released layouts: a listing that places
+// spans in a thousand sources, one after another, reads them all into a
+// few buffers.
+var layoutBufs sync.Pool
+
+// Layout returns where the lines and segments of a source lie. Release it
+// when done with it, if no other goroutine uses it.
 func (p *Project) Layout(id string) (*Layout, error) {
-	if data, err := readFile(p.sourceCachePath(id)); err == nil {
+	bp, _ := layoutBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	if data, err := readFileInto(p.sourceCachePath(id), *bp); err == nil {
+		*bp = data
 		if sk, tk, err := p.sourceKeys(id); err == nil {
 			if l, err := decodeLayout(data, sk, tk); err == nil {
+				l.buf = bp
 				return l, nil
 			}
 		}
 	}
+	layoutBufs.Put(bp)
 	cs, text, err := p.loadSource(id, true, true)
 	if err != nil {
 		return nil, err
@@ -608,6 +622,15 @@ func decodeLayout(data []byte, sk, tk fileKey) (*Layout, error) {
 		prev = to
 	}
 	return &Layout{e: e}, nil
+}
+
+// Release lets the layout's memory be used for the next one read. The
+// layout must not be used after: the strings Place returned stay good.
+func (l *Layout) Release() {
+	if l.buf != nil {
+		layoutBufs.Put(l.buf)
+		l.buf, l.e = nil, nil
+	}
 }
 
 // Len is the length of the source's text in code points.

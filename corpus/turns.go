@@ -280,10 +280,10 @@ func matchInlineLabel(rest string) []int {
 
 func isASCIILetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-// labelPrefix finds what labelPrefixRe matches at the start of a line,
-// without the regular expression (it ran on every line): indentEnd is the
-// end of the indent, end the end of the whole prefix (indent and line
-// number).
+// labelPrefix finds the optional indent and line number at the start of a
+// line, what ^([ \t]*)(?:\d{1,6}(?:\t|  )[ \t]*)? matches (that expression
+// ran on every line): indentEnd is the end of the indent, end the end of
+// the whole prefix.
 func labelPrefix(s string) (indentEnd, end int) {
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {

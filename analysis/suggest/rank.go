@@ -265,7 +265,11 @@ func (e *engine) extracts(units []int32) []Extract {
 
 func (e *engine) extract(si, gi int32) Extract {
 	src := e.srcs[si]
-	seg := src.Segments[gi]
+	full := e.source(si).src
+	if int(gi) >= len(full.Segments) {
+		return Extract{Source: src.ID, Citation: e.opts.Cite(src), Case: src.Case} // not read again
+	}
+	seg := full.Segments[gi]
 	text := e.segText(si, gi)
 	return Extract{
 		Source: src.ID, Segment: seg.ID, Citation: e.opts.Cite(src), Case: src.Case, Speaker: seg.Speaker,

@@ -79,6 +79,16 @@ type Options struct {
 	// Codings are the codings that count as coded text: clusters are made of
 	// segments none of them touches.
 	Codings []analysis.Coding
+	// Coverage, when not nil, is the coded text instead of Codings' (for a
+	// project whose codings are too many to hold: build it a batch at a
+	// time).
+	Coverage *Coverage
+	// Load, when not nil, reads a source with its text and segments by id:
+	// the sources given to Suggest then need hold only their metadata (as
+	// corpus.Project.SourceInfos gives it), and Suggest reads each one when
+	// it needs it, holding only a few at a time. It is called from several
+	// goroutines at once.
+	Load func(id string) (*corpus.Source, error)
 	// Uncoded reads only sentences that no coding touches, for every kind of
 	// suggestion.
 	Uncoded bool
@@ -165,7 +175,8 @@ type Result struct {
 	Unclustered int `json:"unclustered"`
 }
 
-// Suggest reads the sources (with their text) and proposes candidate codes.
+// Suggest reads the sources (with their text, or with opts.Load) and
+// proposes candidate codes.
 func Suggest(srcs []*corpus.Source, opts Options) (*Result, error) {
 	if opts.Analyzer == nil {
 		return nil, fmt.Errorf("suggest: no analyser")
@@ -192,6 +203,10 @@ func Suggest(srcs []*corpus.Source, opts Options) (*Result, error) {
 	if opts.Cite == nil {
 		opts.Cite = func(s *corpus.Source) string { return corpus.Citation("({Kind} {n})", s, s.Attrs) }
 	}
+	if opts.Coverage == nil {
+		opts.Coverage = NewCoverage()
+		opts.Coverage.Add(opts.Codings)
+	}
 	e := newEngine(srcs, opts)
 	if err := e.read(); err != nil {
 		return nil, err
@@ -204,6 +219,9 @@ func Suggest(srcs []*corpus.Source, opts Options) (*Result, error) {
 	res.Entities = e.entityList()
 	if opts.Clusters >= 0 {
 		res.Clusters, res.Segments, res.Unclustered = e.clusters()
+	}
+	if e.loadErr != nil {
+		return nil, e.loadErr
 	}
 	return res, nil
 }
@@ -273,7 +291,55 @@ type engine struct {
 	ents   map[string]*entStat
 	entOrd []string
 
-	runes map[int32][]rune // texts of sources extracts come from
+	// The sources read last, with their text as code points, for extracts
+	// and the corpus reference (with opts.Load, only these are held).
+	recent  []loaded
+	loadErr error // the first error of opts.Load after read
+}
+
+// loaded is a source read again after read, with its text as code points.
+type loaded struct {
+	si  int32
+	src *corpus.Source
+	rs  []rune
+}
+
+// recentSources is how many sources the engine keeps at hand after read.
+const recentSources = 8
+
+// source returns source si with its text and segments, and its text as
+// code points: from the last few read, or read again with opts.Load. A
+// failure to read is kept in loadErr (Suggest returns it) and gives an
+// empty source.
+func (e *engine) source(si int32) loaded {
+	for k, l := range e.recent {
+		if l.si == si {
+			copy(e.recent[1:k+1], e.recent[:k])
+			e.recent[0] = l
+			return l
+		}
+	}
+	src := e.srcs[si]
+	if e.opts.Load != nil {
+		full, err := e.opts.Load(src.ID)
+		if err == nil && full.ID != src.ID {
+			err = fmt.Errorf("suggest: loading source %q gave another", src.ID)
+		}
+		if err != nil {
+			if e.loadErr == nil {
+				e.loadErr = err
+			}
+			full = &corpus.Source{ID: src.ID, Case: src.Case}
+		}
+		src = full
+	}
+	l := loaded{si: si, src: src, rs: []rune(src.Text)}
+	if len(e.recent) < recentSources {
+		e.recent = append(e.recent, loaded{})
+	}
+	copy(e.recent[1:], e.recent[:len(e.recent)-1])
+	e.recent[0] = l
+	return l
 }
 
 // docRef is a segment clustered: its sentences are the units whose doc is
@@ -287,7 +353,7 @@ func newEngine(srcs []*corpus.Source, opts Options) *engine {
 	slices.SortStableFunc(sorted, func(a, b *corpus.Source) int {
 		return cmp.Or(cmp.Compare(caseKey(a), caseKey(b)), cmp.Compare(a.ID, b.ID))
 	})
-	return &engine{opts: opts, srcs: sorted, v: newVocab(opts.Analyzer), ents: map[string]*entStat{}, runes: map[int32][]rune{}}
+	return &engine{opts: opts, srcs: sorted, v: newVocab(opts.Analyzer), ents: map[string]*entStat{}}
 }
 
 // sentOut is a sentence read by a worker: its tokens, their tag classes and
@@ -301,6 +367,8 @@ type sentOut struct {
 
 // srcOut is what a worker made of one source.
 type srcOut struct {
+	src   *corpus.Source // with its text and segments
+	err   error
 	sents []sentOut
 	ref   []int32 // sentences not read, for the corpus reference
 }
@@ -322,11 +390,21 @@ func (e *engine) read() error {
 			return fmt.Errorf("suggest: loading the entity model: %w", err)
 		}
 	}
-	cov := newCoverage(e.opts.Codings)
+	cov := e.opts.Coverage.spans()
 	corpusRef := e.corpusRef()
 	common := commonWords(e.opts.Analyzer)
 	work := func(src *corpus.Source) *srcOut {
-		out := &srcOut{}
+		if e.opts.Load != nil {
+			full, err := e.opts.Load(src.ID)
+			if err == nil && full.ID != src.ID {
+				err = fmt.Errorf("suggest: loading source %q gave another", src.ID)
+			}
+			if err != nil {
+				return &srcOut{err: err}
+			}
+			src = full
+		}
+		out := &srcOut{src: src}
 		rs := []rune(src.Text)
 		for gi, seg := range src.Segments {
 			if seg.Unit != corpus.UnitSentence {
@@ -362,12 +440,22 @@ func (e *engine) read() error {
 	}
 	inFlight := make(chan struct{}, 2*workers) // bounds the results held
 	next := make(chan int)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
+		defer close(next)
 		for i := range e.srcs {
-			inFlight <- struct{}{}
-			next <- i
+			select {
+			case inFlight <- struct{}{}:
+			case <-done:
+				return
+			}
+			select {
+			case next <- i:
+			case <-done:
+				return
+			}
 		}
-		close(next)
 	}()
 	for w := 0; w < workers; w++ {
 		go func() {
@@ -377,10 +465,13 @@ func (e *engine) read() error {
 		}()
 	}
 	caseIdx := map[string]int32{}
-	for si, src := range e.srcs {
+	for si := range e.srcs {
 		out := <-results[si]
 		<-inFlight
-		e.merge(int32(si), src, out, cov, caseIdx)
+		if out.err != nil {
+			return out.err // the workers stop: done is closed
+		}
+		e.merge(int32(si), out.src, out, cov, caseIdx)
 	}
 
 	// counts by surface and by stem, and where each word run ends
@@ -666,14 +757,14 @@ func (e *engine) collect() {
 	// count the candidates in the sentences not read
 	tk := tokenize.New()
 	var ids []uint32
-	last := int32(-1)
-	var rs []rune
 	for _, r := range e.refUnits {
-		if r.src != last {
-			last, rs = r.src, []rune(e.srcs[r.src].Text)
+		l := e.source(r.src)
+		if int(r.seg) >= len(l.src.Segments) {
+			continue // not read again
 		}
-		seg := e.srcs[r.src].Segments[r.seg]
-		s, en := clampSpan(seg.Start, seg.End, len(rs))
+		seg := l.src.Segments[r.seg]
+		s, en := clampSpan(seg.Start, seg.End, len(l.rs))
+		rs := l.rs
 		text := string(rs[s:en])
 		ids = ids[:0]
 		for _, t := range tk.Tokenize(text) {
@@ -706,14 +797,13 @@ func runeCount(s string) int { return utf8.RuneCountInString(s) }
 
 // segText returns the text of segment gi of source si.
 func (e *engine) segText(si, gi int32) string {
-	rs, ok := e.runes[si]
-	if !ok {
-		rs = []rune(e.srcs[si].Text)
-		e.runes[si] = rs
+	l := e.source(si)
+	if int(gi) >= len(l.src.Segments) {
+		return ""
 	}
-	seg := e.srcs[si].Segments[gi]
-	s, en := clampSpan(seg.Start, seg.End, len(rs))
-	return string(rs[s:en])
+	seg := l.src.Segments[gi]
+	s, en := clampSpan(seg.Start, seg.End, len(l.rs))
+	return string(l.rs[s:en])
 }
 
 // isNP reports whether tags make a key phrase: a noun or an adjective

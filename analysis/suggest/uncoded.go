@@ -58,6 +58,34 @@ func (c coverage) merge() {
 	}
 }
 
+// Coverage is the text that codings cover, per source: where Uncoded and
+// Suggest (with Uncoded, and for clusters) find uncoded text. It keeps only
+// the spans (16 bytes a coding), so that it can be built from a large
+// project's codings a batch at a time.
+type Coverage struct {
+	c      coverage
+	merged bool
+}
+
+// NewCoverage returns an empty coverage: no text is coded.
+func NewCoverage() *Coverage { return &Coverage{c: coverage{}} }
+
+// Add adds the spans of codings (orphans are left out: their offsets are
+// stale).
+func (cv *Coverage) Add(codings []analysis.Coding) {
+	cv.c.add(codings)
+	cv.merged = false
+}
+
+// spans returns the merged coverage.
+func (cv *Coverage) spans() coverage {
+	if !cv.merged {
+		cv.c.merge()
+		cv.merged = true
+	}
+	return cv.c
+}
+
 // touches reports whether any coding overlaps [start, end) of source src.
 func (c coverage) touches(src string, start, end int) bool {
 	spans := c[src]
@@ -147,8 +175,7 @@ func Uncoded(srcs []*corpus.Source, codings []analysis.Coding, unit string, role
 type UncodedScan struct {
 	unit   string
 	roles  []string
-	cov    coverage
-	merged bool
+	cov    *Coverage
 	rep    UncodedReport
 	caseAt map[string]int
 }
@@ -156,24 +183,20 @@ type UncodedScan struct {
 // NewUncodedScan starts a scan of the segments of unit said by speakers of
 // roles (all when empty).
 func NewUncodedScan(unit string, roles []string) *UncodedScan {
-	return &UncodedScan{unit: unit, roles: roles, cov: coverage{}, caseAt: map[string]int{},
+	return &UncodedScan{unit: unit, roles: roles, cov: NewCoverage(), caseAt: map[string]int{},
 		rep: UncodedReport{Segments: []UncodedSegment{}, BySource: []Share{}, ByCase: []Share{}}}
 }
 
-// Cover adds codings whose text counts as coded (orphans are left out). It
-// must come before the first Source.
+// Cover adds codings whose text counts as coded (orphans are left out).
 func (sc *UncodedScan) Cover(codings []analysis.Coding) {
-	sc.cov.add(codings)
+	sc.cov.Add(codings)
 }
 
 // Source counts the segments of src and calls each with every uncoded one,
 // in order (the segment is reused: copy what you keep), stopping at the
 // first error, which it returns.
 func (sc *UncodedScan) Source(src *corpus.Source, each func(*UncodedSegment) error) error {
-	if !sc.merged {
-		sc.cov.merge()
-		sc.merged = true
-	}
+	cov := sc.cov.spans()
 	rs := []rune(src.Text)
 	sh := Share{Key: src.ID}
 	var u UncodedSegment
@@ -185,7 +208,7 @@ func (sc *UncodedScan) Source(src *corpus.Source, each func(*UncodedSegment) err
 		words := len(wordSpans(rs[s:e]))
 		sh.Segments++
 		sh.Words += words
-		if sc.cov.touches(src.ID, s, e) {
+		if cov.touches(src.ID, s, e) {
 			continue
 		}
 		sh.Uncoded++

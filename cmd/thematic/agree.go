@@ -315,6 +315,8 @@ func runAgree(opts *AgreeOptions) error {
 		analysis.AgreeOptions{
 			Coders: coders, Codes: codes, Unit: opts.Unit, MinCover: opts.MinOverlap,
 			UncodedMissing: opts.Uncoded == "missing",
+			// The text report only counts the disagreements.
+			NoDisagreementText: !opts.JSON && opts.XLSX == "",
 		})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"slices"
 	"sort"
@@ -415,20 +416,20 @@ func runCodebook(opts *CodebookOptions) error {
 	// The counts come from the codings cache in .thematic/: the number of
 	// codings of each code in each source, without the codings.
 	cache := analysis.CodingsCache{Store: store}
-	var perSource []analysis.CodeSourceCount
+	var perCoder []iter.Seq[analysis.CodeSourceCount]
 	total := 0
 	for _, c := range coders {
 		cc, err := cache.Open(c)
 		if err != nil {
 			return err
 		}
-		more, err := cc.Counts()
-		total += cc.Summary().Codings
-		cc.Close()
+		defer cc.Close()
+		counts, err := cc.Counts()
 		if err != nil {
 			return err
 		}
-		perSource = append(perSource, more...)
+		perCoder = append(perCoder, counts)
+		total += cc.Summary().Codings
 	}
 	infos, err := p.SourceInfos()
 	if err != nil {
@@ -438,7 +439,16 @@ func runCodebook(opts *CodebookOptions) error {
 	for _, s := range infos {
 		caseOf[s.ID] = s.Case
 	}
-	counts := analysis.CountCodeSources(cb, perSource, func(id string) string { return caseOf[id] })
+	all := func(yield func(analysis.CodeSourceCount) bool) {
+		for _, counts := range perCoder {
+			for k := range counts {
+				if !yield(k) {
+					return
+				}
+			}
+		}
+	}
+	counts := analysis.CountCodeSources(cb, all, func(id string) string { return caseOf[id] })
 
 	if len(counts.Unknown) > 0 {
 		ids := make([]string, 0, len(counts.Unknown))

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -178,6 +180,11 @@ func codingsPlaces(p *corpus.Project, meta map[string]*corpus.Source, cases corp
 		citation := corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases))
 		var layout *corpus.Layout
 		var text *analysis.TextIndex
+		release := func() {
+			if layout != nil {
+				layout.Release()
+			}
+		}
 		for _, i := range group {
 			sp := &spans[i]
 			pl := &out[i]
@@ -194,6 +201,7 @@ func codingsPlaces(p *corpus.Project, meta map[string]*corpus.Source, cases corp
 				if withText {
 					t, err := p.SourceText(id)
 					if err != nil {
+						release()
 						return nil, err
 					}
 					text = analysis.NewTextIndex(t)
@@ -205,6 +213,7 @@ func codingsPlaces(p *corpus.Project, meta map[string]*corpus.Source, cases corp
 				pl.text = text.Slice(sp.start, sp.end)
 			}
 		}
+		release()
 	}
 	return out, nil
 }
@@ -337,6 +346,11 @@ func runCodings(opts *CodingsOptions) error {
 		m := where.Matcher(meta, cases)
 		keepSource = func(id string) bool { return m(&analysis.Coding{Source: id}) }
 	}
+	if !query {
+		// The caches apply every filter: codes, coders, sources, cases and
+		// attributes.
+		return codingsStream(opts, p, cb, caches, coders, keep, keepSource, meta, cases)
+	}
 	var all []analysis.Coding
 	for _, coder := range coders {
 		if len(opts.Coders) > 0 && !slices.Contains(opts.Coders, coder) {
@@ -347,10 +361,6 @@ func runCodings(opts *CodingsOptions) error {
 			return err
 		}
 		all = append(all, cs...)
-	}
-	if !query {
-		f.Codes = codes
-		return codingsList(opts, p, cb, f.Select(all, meta, cases), meta, cases)
 	}
 	picked := f.Select(all, meta, cases)
 	segs := map[string][]corpus.Segment{}
@@ -450,20 +460,127 @@ func codingsCheckNames(opts *CodingsOptions, coders []string, coded func(id stri
 // codingsList prints codings as extracts, in codebook order, then by
 // source, position and coder.
 func codingsList(opts *CodingsOptions, p *corpus.Project, cb *codebook.Codebook, cs []analysis.Coding, meta map[string]*corpus.Source, cases corpus.Cases) error {
-	order := map[string]int{}
+	pr := newCodingsPrinter(opts, p, cb, meta, cases)
+	if err := pr.batch(cs); err != nil {
+		return err
+	}
+	return pr.finish()
+}
+
+// codingsBatch bounds the codings listed at a time (about 100 MB of them
+// and their extracts): a listing of millions is read, placed and printed a
+// few codes at a time.
+var codingsBatch = 250_000
+
+// codingsStream lists the codings of the codes keep accepts (all when nil)
+// and of the sources keepSource accepts, by the coders asked for, reading
+// them from the caches a few codes at a time in the listing's order.
+func codingsStream(opts *CodingsOptions, p *corpus.Project, cb *codebook.Codebook, caches map[string]*analysis.CachedCodings, coders []string,
+	keep, keepSource func(string) bool, meta map[string]*corpus.Source, cases corpus.Cases) error {
+	pr := newCodingsPrinter(opts, p, cb, meta, cases)
+	var picked []string
+	sums := map[string]int{}
+	for _, coder := range coders {
+		if len(opts.Coders) > 0 && !slices.Contains(opts.Coders, coder) {
+			continue
+		}
+		picked = append(picked, coder)
+		for code, n := range caches[coder].Summary().Codes {
+			if keep == nil || keep(code) {
+				sums[code] += n
+			}
+		}
+	}
+	codes := make([]string, 0, len(sums))
+	for code := range sums {
+		codes = append(codes, code)
+	}
+	slices.SortFunc(codes, func(a, b string) int { return cmp.Or(cmp.Compare(pr.rank(a), pr.rank(b)), strings.Compare(a, b)) })
+	for from := 0; from < len(codes); {
+		to, size := from, 0
+		for to < len(codes) && (to == from || size+sums[codes[to]] <= codingsBatch) {
+			size += sums[codes[to]]
+			to++
+		}
+		batch := map[string]bool{}
+		for _, code := range codes[from:to] {
+			batch[code] = true
+		}
+		from = to
+		var cs []analysis.Coding
+		for _, coder := range picked {
+			more, err := caches[coder].Select(func(code string) bool { return batch[code] }, keepSource)
+			if err != nil {
+				return err
+			}
+			cs = append(cs, more...)
+		}
+		if err := pr.batch(cs); err != nil {
+			return err
+		}
+	}
+	return pr.finish()
+}
+
+// codingsPrinter prints extracts in batches, each sorted, as one listing.
+type codingsPrinter struct {
+	opts       *CodingsOptions
+	p          *corpus.Project
+	cb         *codebook.Codebook
+	meta       map[string]*corpus.Source
+	cases      corpus.Cases
+	order      map[string]int
+	w          *bufio.Writer
+	enc        *json.Encoder
+	buf        bytes.Buffer
+	n          int    // extracts printed
+	lastCode   string // of the last extract printed
+	color      bool
+	paths      map[string][]string
+	wroteFirst bool
+}
+
+func newCodingsPrinter(opts *CodingsOptions, p *corpus.Project, cb *codebook.Codebook, meta map[string]*corpus.Source, cases corpus.Cases) *codingsPrinter {
+	pr := &codingsPrinter{opts: opts, p: p, cb: cb, meta: meta, cases: cases, order: map[string]int{},
+		w: bufio.NewWriterSize(opts.IO.Out, 64<<10), color: opts.IO.Color(), paths: map[string][]string{}}
 	if cb != nil {
 		for i, n := range cb.Codes() {
-			order[n.ID] = i
+			pr.order[n.ID] = i
 		}
 	}
-	rank := func(code string) int {
-		if i, ok := order[code]; ok {
-			return i
-		}
-		return len(order)
+	pr.enc = json.NewEncoder(&pr.buf)
+	pr.enc.SetIndent("  ", "  ")
+	pr.enc.SetEscapeHTML(false)
+	return pr
+}
+
+// rank is a code's place in the codebook; codes not in it come last.
+func (pr *codingsPrinter) rank(code string) int {
+	if i, ok := pr.order[code]; ok {
+		return i
 	}
+	return len(pr.order)
+}
+
+// path is the names from the theme down to the code.
+func (pr *codingsPrinter) path(code string) []string {
+	if p, ok := pr.paths[code]; ok || pr.cb == nil {
+		return p
+	}
+	var path []string
+	if n := pr.cb.Node(code); n != nil {
+		for _, m := range n.Path() {
+			path = append(path, m.Name)
+		}
+	}
+	pr.paths[code] = path
+	return path
+}
+
+// batch sorts cs and prints them as extracts.
+func (pr *codingsPrinter) batch(cs []analysis.Coding) error {
 	slices.SortFunc(cs, func(a, b analysis.Coding) int {
-		return cmp.Or(cmp.Compare(rank(a.Code), rank(b.Code)), strings.Compare(a.Code, b.Code),
+		return cmp.Or(cmp.Compare(pr.rank(a.Code), pr.rank(b.Code)), strings.Compare(a.Code, b.Code),
 			strings.Compare(a.Source, b.Source), cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End),
 			strings.Compare(a.Coder, b.Coder))
 	})
@@ -471,73 +588,97 @@ func codingsList(opts *CodingsOptions, p *corpus.Project, cb *codebook.Codebook,
 	for i := range cs {
 		spans[i] = codingsSpan{cs[i].Source, cs[i].Start, cs[i].End, !cs[i].Orphan}
 	}
-	places, err := codingsPlaces(p, meta, cases, spans, false)
+	places, err := codingsPlaces(pr.p, pr.meta, pr.cases, spans, false)
 	if err != nil {
 		return err
 	}
-	out := make([]codingsExtract, 0, len(cs))
 	for i, c := range cs {
 		pl := places[i]
-		citation, kase, speaker, segment, line := pl.citation, pl.kase, pl.speaker, pl.segment, pl.line
+		segment := pl.segment
 		if c.Segment != "" {
 			segment = c.Segment
 		}
-		var path []string
-		if cb != nil {
-			if n := cb.Node(c.Code); n != nil {
-				for _, m := range n.Path() {
-					path = append(path, m.Name)
-				}
-			}
-		}
-		out = append(out, codingsExtract{
-			ID: c.ID, Code: c.Code, Path: path, Source: c.Source, Segment: segment,
-			Citation: citation, Case: kase, Speaker: speaker, Line: line, Start: c.Start, End: c.End,
+		e := codingsExtract{
+			ID: c.ID, Code: c.Code, Path: pr.path(c.Code), Source: c.Source, Segment: segment,
+			Citation: pl.citation, Case: pl.kase, Speaker: pl.speaker, Line: pl.line, Start: c.Start, End: c.End,
 			Quote: c.Quote, Coder: c.Coder, Origin: c.Origin, Time: c.Time, Memo: c.Memo, Orphan: c.Orphan,
-		})
-	}
-	fmt.Fprintf(opts.IO.ErrOut, "%d %s\n", len(out), codingsPlural(len(out), "extract", "extracts"))
-	if opts.JSON {
-		return writeJSON(opts.IO.Out, out)
-	}
-	color := opts.IO.Color()
-	// One write per screenful rather than per line.
-	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
-	for i, e := range out {
-		if i == 0 || e.Code != out[i-1].Code {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			head := e.Code + "  (not in the codebook)"
-			if len(e.Path) > 0 {
-				head = strings.Join(e.Path, " > ") + "  [" + e.Code + "]"
-			}
-			fmt.Fprintln(w, style(color, ansiBold, head))
 		}
-		where := e.Source
-		if e.Segment != "" {
-			where += ":" + e.Segment
-		}
-		if e.Line > 0 {
-			where += fmt.Sprintf(" L%d", e.Line)
-		}
-		meta := []string{e.Citation, where}
-		if e.Speaker != "" {
-			meta = append(meta, e.Speaker)
-		}
-		meta = append(meta, "by "+e.Coder+" ("+e.Origin+")")
-		if e.Orphan {
-			meta = append(meta, "ORPHANED (its words were not found after the source changed)")
-		}
-		fmt.Fprintf(w, "  %s\n", style(color, ansiDim, strings.Join(meta, "  ")))
-		for _, l := range strings.Split(e.Quote, "\n") {
-			fmt.Fprintf(w, "    %s\n", l)
-		}
-		if e.Memo != "" {
-			fmt.Fprintf(w, "    memo: %s\n", e.Memo)
+		if err := pr.print(&e); err != nil {
+			return err
 		}
 	}
-	return w.Flush()
+	return nil
+}
+
+// print writes one extract: an element of the JSON array, or its lines.
+func (pr *codingsPrinter) print(e *codingsExtract) error {
+	w := pr.w
+	first := pr.n == 0
+	pr.n++
+	if pr.opts.JSON {
+		// As writeJSON prints the whole array, an element at a time.
+		pr.buf.Reset()
+		if err := pr.enc.Encode(e); err != nil {
+			return err
+		}
+		if first {
+			w.WriteString("[\n  ")
+		} else {
+			w.WriteString(",\n  ")
+		}
+		_, err := w.Write(bytes.TrimSuffix(pr.buf.Bytes(), []byte("\n")))
+		return err
+	}
+	if first || e.Code != pr.lastCode {
+		if !first {
+			fmt.Fprintln(w)
+		}
+		head := e.Code + "  (not in the codebook)"
+		if len(e.Path) > 0 {
+			head = strings.Join(e.Path, " > ") + "  [" + e.Code + "]"
+		}
+		fmt.Fprintln(w, style(pr.color, ansiBold, head))
+	}
+	pr.lastCode = e.Code
+	where := e.Source
+	if e.Segment != "" {
+		where += ":" + e.Segment
+	}
+	if e.Line > 0 {
+		where += fmt.Sprintf(" L%d", e.Line)
+	}
+	meta := []string{e.Citation, where}
+	if e.Speaker != "" {
+		meta = append(meta, e.Speaker)
+	}
+	meta = append(meta, "by "+e.Coder+" ("+e.Origin+")")
+	if e.Orphan {
+		meta = append(meta, "ORPHANED (its words were not found after the source changed)")
+	}
+	fmt.Fprintf(w, "  %s\n", style(pr.color, ansiDim, strings.Join(meta, "  ")))
+	for _, l := range strings.Split(e.Quote, "\n") {
+		fmt.Fprintf(w, "    %s\n", l)
+	}
+	if e.Memo != "" {
+		fmt.Fprintf(w, "    memo: %s\n", e.Memo)
+	}
+	return nil
+}
+
+// finish ends the listing and says how many extracts it has.
+func (pr *codingsPrinter) finish() error {
+	if pr.opts.JSON {
+		if pr.n == 0 {
+			pr.w.WriteString("[]\n")
+		} else {
+			pr.w.WriteString("\n]\n")
+		}
+	}
+	if err := pr.w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(pr.opts.IO.ErrOut, "%d %s\n", pr.n, codingsPlural(pr.n, "extract", "extracts"))
+	return nil
 }
 
 // codingsHits prints the places a query found.

@@ -395,3 +395,30 @@ func BenchmarkCodings(b *testing.B) {
 		}
 	}
 }
+
+// A listing read a few codes at a time is the listing read at once.
+func TestCodingsInBatches(t *testing.T) {
+	p := codingsTestProject(t)
+	for _, set := range []func(o *CodingsOptions){
+		func(o *CodingsOptions) {},
+		func(o *CodingsOptions) { o.JSON = true },
+		func(o *CodingsOptions) { o.Sources = []string{"p01"}; o.JSON = true },
+		func(o *CodingsOptions) { o.Codes = []string{"welcome", "plots"} },
+	} {
+		whole, wholeErr, err := codingsRun(p, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func(n int) { codingsBatch = n }(codingsBatch)
+			codingsBatch = 1
+			got, gotErr, err := codingsRun(p, set)
+			if err != nil || got != whole || gotErr != wholeErr {
+				t.Fatalf("in batches (%v):\n%s%s\nat once:\n%s%s", err, got, gotErr, whole, wholeErr)
+			}
+		}()
+		if !strings.Contains(wholeErr, "extract") {
+			t.Fatalf("no count on stderr: %q", wholeErr)
+		}
+	}
+}

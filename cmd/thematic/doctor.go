@@ -102,7 +102,14 @@ func runDoctor(opts *DoctorOptions) error {
 		cc.Close()
 		good = append(good, coder)
 	}
-	check := &doctorCheck{cb: cb, coders: good}
+	check := &doctorCheck{coders: good}
+	if cb != nil {
+		check.known = map[string]bool{}
+		cb.Walk(func(n *codebook.Node) bool {
+			check.known[n.ID] = true
+			return true
+		})
+	}
 	srcFound, codingFound, err := check.run(p, cache, ids)
 	if err != nil {
 		return err
@@ -154,8 +161,12 @@ func runDoctor(opts *DoctorOptions) error {
 
 // doctorCheck checks the sources' texts and the codings on them.
 type doctorCheck struct {
-	cb     *codebook.Codebook
+	known  map[string]bool // the codebook's ids; nil when it did not parse
 	coders []string
+	// The last code looked up: codings come a code at a time. Each worker
+	// has a copy.
+	lastCode  string
+	lastKnown bool
 }
 
 // doctorCodingFinding is a problem with a coding, with what orders it.
@@ -205,6 +216,7 @@ func (dc *doctorCheck) run(p *corpus.Project, cache analysis.CodingsCache, ids [
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			wc := *dc
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(ids) {
@@ -223,7 +235,7 @@ func (dc *doctorCheck) run(p *corpus.Project, cache analysis.CodingsCache, ids [
 				}
 				for _, h := range handles {
 					err := h.Scan(id, func(c *analysis.Coding) error {
-						results[i].codings = dc.checkCoding(results[i].codings, c, ti)
+						results[i].codings = wc.checkCoding(results[i].codings, c, ti)
 						return nil
 					})
 					if err != nil {
@@ -302,24 +314,29 @@ func (dc *doctorCheck) checkCodings(cs []analysis.Coding, ti *analysis.TextIndex
 // checkCoding appends the problems of one coding to out. Nothing of c is
 // kept: its strings may be reused after the call.
 func (dc *doctorCheck) checkCoding(out []doctorCodingFinding, c *analysis.Coding, ti *analysis.TextIndex) []doctorCodingFinding {
-	add := func(what, format string, args ...any) {
-		out = append(out, doctorCodingFinding{
-			doctorFinding: doctorFinding{what, fmt.Sprintf("%s %s [%d,%d)", c.Coder, c.Source, c.Start, c.End), fmt.Sprintf(format, args...)},
-			coder:         strings.Clone(c.Coder), source: strings.Clone(c.Source), start: c.Start, end: c.End, serial: len(out),
-		})
-	}
 	switch {
 	case ti == nil:
-		add("coding", "source %q is not in the project (removed?); code %s, quote %q", c.Source, c.Code, clip(c.Quote, 60))
+		out = doctorAdd(out, c, "coding", "source %q is not in the project (removed?); code %s, quote %q", c.Source, c.Code, clip(c.Quote, 60))
 	case c.Orphan:
-		add("orphan", "quote %q was not found again after the source changed; recode it or remove it with 'thematic uncode'", clip(c.Quote, 60))
+		out = doctorAdd(out, c, "orphan", "quote %q was not found again after the source changed; recode it or remove it with 'thematic uncode'", clip(c.Quote, 60))
 	case ti.Slice(c.Start, c.End) != c.Quote:
-		add("coding", "offsets no longer slice the quote %q; re-ingest the source to re-anchor", clip(c.Quote, 60))
+		out = doctorAdd(out, c, "coding", "offsets no longer slice the quote %q; re-ingest the source to re-anchor", clip(c.Quote, 60))
 	}
-	if dc.cb != nil && dc.cb.Node(c.Code) == nil {
-		add("coding", "code %q is not in the codebook", c.Code)
+	if dc.known != nil && c.Code != dc.lastCode {
+		dc.lastCode, dc.lastKnown = strings.Clone(c.Code), dc.known[c.Code]
+	}
+	if dc.known != nil && !dc.lastKnown {
+		out = doctorAdd(out, c, "coding", "code %q is not in the codebook", c.Code)
 	}
 	return out
+}
+
+// doctorAdd appends a problem with coding c.
+func doctorAdd(out []doctorCodingFinding, c *analysis.Coding, what, format string, args ...any) []doctorCodingFinding {
+	return append(out, doctorCodingFinding{
+		doctorFinding: doctorFinding{what, fmt.Sprintf("%s %s [%d,%d)", c.Coder, c.Source, c.Start, c.End), fmt.Sprintf(format, args...)},
+		coder:         strings.Clone(c.Coder), source: strings.Clone(c.Source), start: c.Start, end: c.End, serial: len(out),
+	})
 }
 
 // clip shortens s to n code points with an ellipsis.

@@ -213,6 +213,12 @@ func runSheetExport(opts *SheetExportOptions) error {
 	}
 	var review []analysis.Coding
 	if opts.From != "" {
+		// The sources named must exist before the codings are read.
+		for _, id := range sheetTrim(opts.Sources) {
+			if _, err := p.Source(id, false); err != nil {
+				return fmt.Errorf("--sources: %w", err)
+			}
+		}
 		if review, err = sheetReviewCodings(p, opts.From, codes, sheetTrim(opts.Sources)); err != nil {
 			return err
 		}
@@ -348,7 +354,7 @@ func sheetCodes(cb *codebook.Codebook, ids []string, review bool) ([]*codebook.N
 
 // sheetMaxRows is how many rows of data a Coding sheet can hold: Excel's
 // 1,048,576 rows less the header rows.
-const sheetMaxRows = 1<<20 - analysis.SheetHeaderRows
+var sheetMaxRows = 1<<20 - analysis.SheetHeaderRows
 
 // sheetTooMany is the error for a sheet of more rows than a worksheet
 // holds, found before the sources are read.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -126,14 +125,23 @@ func runSuggest(opts *SuggestOptions) error {
 			return errs.New(opts.Out, 0, 0, "the file exists (perhaps with your edits); give another --out or --force to replace it")
 		}
 	}
-	srcs, err := p.Sources(true)
+	// The sources' metadata now; Suggest reads their text as it goes.
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
-	if len(srcs) == 0 {
+	if len(infos) == 0 {
 		return errs.New("", 0, 0, "no sources yet; add some with 'thematic ingest'")
 	}
-	codings, err := suggestLoadCodings(p, opts.Coders)
+	srcs := make([]*corpus.Source, len(infos))
+	for i := range infos {
+		srcs[i] = &infos[i].Source
+	}
+	coverage := suggest.NewCoverage()
+	err = uncodedCodings(p, opts.Coders, func(cs []analysis.Coding) error {
+		coverage.Add(cs)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -146,7 +154,8 @@ func runSuggest(opts *SuggestOptions) error {
 		return err
 	}
 	sopts := suggest.Options{
-		Analyzer: an, Roles: opts.Roles, Codings: codings, Uncoded: opts.Uncoded, Top: opts.Top,
+		Analyzer: an, Roles: opts.Roles, Coverage: coverage, Uncoded: opts.Uncoded, Top: opts.Top,
+		Load:     func(id string) (*corpus.Source, error) { return p.Source(id, true) },
 		MinCount: opts.MinCount, Clusters: opts.Clusters, ClusterUnit: opts.ClusterUnit,
 		CorpusReference: opts.Reference == "corpus", NoEntities: opts.NoEntities, Seed: opts.Seed,
 		Cite: func(s *corpus.Source) string {
@@ -185,31 +194,6 @@ func suggestCheckRoles(roles []string) error {
 		}
 	}
 	return nil
-}
-
-// suggestLoadCodings loads the codings of the given coders (all when none
-// are named); a coder without a file is an error naming the coders there are.
-func suggestLoadCodings(p *corpus.Project, coders []string) ([]analysis.Coding, error) {
-	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
-	have, err := store.Coders()
-	if err != nil {
-		return nil, err
-	}
-	if len(coders) == 0 {
-		coders = have
-	}
-	var out []analysis.Coding
-	for _, c := range coders {
-		if !slices.Contains(have, c) {
-			return nil, errs.New("", 0, 0, "no coder %q (coders: %s)", c, orDash(strings.Join(have, ", ")))
-		}
-		cs, err := store.Load(c)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cs...)
-	}
-	return out, nil
 }
 
 func suggestWriteFile(opts *SuggestOptions, p *corpus.Project, res *suggest.Result) error {
