@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1254,68 +1255,104 @@ func (d *recordReader) record(c *Coding) int64 {
 // CachedCodings.Counts gives them, for one or several coders) rather than
 // from the codings themselves.
 func CountCodeSources(cb *codebook.Codebook, counts iter.Seq[CodeSourceCount], caseOf func(source string) string) CodebookCounts {
+	// Sources and cases are numbered as they come, and each node's sets of
+	// them are bit sets: a few hundred thousand counts go into them.
 	type tally struct {
 		codings        int
-		sources, cases map[int32]struct{}
-	}
-	add := func(t *tally, n int, src, kase int32) {
-		if t.sources == nil {
-			t.sources, t.cases = map[int32]struct{}{}, map[int32]struct{}{}
-		}
-		t.codings += n
-		t.sources[src] = struct{}{}
-		if kase >= 0 {
-			t.cases[kase] = struct{}{}
-		}
+		sources, cases bitset
 	}
 	nodes := cb.Codes()
-	own := make(map[string]*tally, len(nodes))
-	total := make(map[string]*tally, len(nodes))
-	for _, n := range nodes {
-		own[n.ID], total[n.ID] = &tally{}, &tally{}
+	own := make([]tally, len(nodes))
+	total := make([]tally, len(nodes))
+	index := make(map[*codebook.Node]int, len(nodes))
+	for i, n := range nodes {
+		index[n] = i
 	}
-	type place struct{ src, kase int32 }
-	places := map[string]place{}
+	// For each code: its node and the nodes above it, as indices.
+	type codeNodes struct {
+		own   int
+		chain []int // the node and its ancestors
+	}
+	known := map[string]*codeNodes{}
+	places := map[string][2]int32{} // source -> number, case number (-1: none)
 	caseNum := map[string]int32{}
 	res := CodebookCounts{Unknown: map[string]int{}}
+	lastSource, lastPlace := "", [2]int32{-1, -1}
 	for k := range counts {
 		if k.Codings == 0 {
 			continue
 		}
-		n := cb.Node(k.Code)
-		if n == nil {
+		cn, ok := known[k.Code]
+		if !ok {
+			if n := cb.Node(k.Code); n != nil {
+				cn = &codeNodes{own: index[n]}
+				for m := n; m != nil; m = m.Parent {
+					cn.chain = append(cn.chain, index[m])
+				}
+			}
+			known[strings.Clone(k.Code)] = cn
+		}
+		if cn == nil {
 			res.Unknown[k.Code] += k.Codings
 			continue
 		}
-		pl, ok := places[k.Source]
-		if !ok {
-			pl = place{int32(len(places)), -1}
-			if caseOf != nil {
-				if c := caseOf(k.Source); c != "" {
-					num, ok := caseNum[c]
-					if !ok {
-						num = int32(len(caseNum))
-						caseNum[c] = num
+		pl := lastPlace
+		if k.Source != lastSource || pl[0] < 0 {
+			var ok bool
+			if pl, ok = places[k.Source]; !ok {
+				pl = [2]int32{int32(len(places)), -1}
+				if caseOf != nil {
+					if c := caseOf(k.Source); c != "" {
+						num, ok := caseNum[c]
+						if !ok {
+							num = int32(len(caseNum))
+							caseNum[c] = num
+						}
+						pl[1] = num
 					}
-					pl.kase = num
 				}
+				places[strings.Clone(k.Source)] = pl
 			}
-			places[k.Source] = pl
+			lastSource, lastPlace = k.Source, pl
 		}
-		add(own[n.ID], k.Codings, pl.src, pl.kase)
-		for m := n; m != nil; m = m.Parent {
-			add(total[m.ID], k.Codings, pl.src, pl.kase)
+		add := func(t *tally) {
+			t.codings += k.Codings
+			t.sources.set(pl[0])
+			if pl[1] >= 0 {
+				t.cases.set(pl[1])
+			}
 		}
-	}
-	count := func(t *tally) CodeCount {
-		return CodeCount{Codings: t.codings, Sources: len(t.sources), Cases: len(t.cases)}
+		add(&own[cn.own])
+		for _, i := range cn.chain {
+			add(&total[i])
+		}
 	}
 	res.Own = make(map[string]CodeCount, len(nodes))
 	res.Total = make(map[string]CodeCount, len(nodes))
-	for _, n := range nodes {
-		res.Own[n.ID], res.Total[n.ID] = count(own[n.ID]), count(total[n.ID])
+	for i, n := range nodes {
+		res.Own[n.ID] = CodeCount{Codings: own[i].codings, Sources: own[i].sources.count(), Cases: own[i].cases.count()}
+		res.Total[n.ID] = CodeCount{Codings: total[i].codings, Sources: total[i].sources.count(), Cases: total[i].cases.count()}
 	}
 	return res
+}
+
+// bitset is a set of small numbers.
+type bitset []uint64
+
+func (b *bitset) set(i int32) {
+	w := int(i >> 6)
+	for len(*b) <= w {
+		*b = append(*b, 0)
+	}
+	(*b)[w] |= 1 << (uint(i) & 63)
+}
+
+func (b bitset) count() int {
+	n := 0
+	for _, w := range b {
+		n += bits.OnesCount64(w)
+	}
+	return n
 }
 
 // sameHashes reports whether two of the ids added share a hash (an id used

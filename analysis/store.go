@@ -150,6 +150,38 @@ func (s Store) Load(coder string) ([]Coding, error) {
 	return readCodings(f, fi.Size(), s.display(coder), coder)
 }
 
+// Scan calls fn with the coder's codings a piece of the file at a time, in
+// file order, parsing the pieces on every core: a command that goes once
+// through a large file need not hold it. The codings and their strings are
+// valid only during fn (copy what is kept). A file with an error gives the
+// error Load gives, though fn may have seen the codings before it; an error
+// from fn stops the scan and is returned. A missing file has no codings.
+func (s Store) Scan(coder string, fn func(cs []Coding) error) error {
+	if err := ValidCoderName(coder); err != nil {
+		return err
+	}
+	f, err := os.Open(s.path(coder))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var ids idChecker
+	err = scanCodings(f, s.display(coder), coder, func(ch *codingsChunk) error {
+		for i := range ch.cs {
+			ids.add(ch.cs[i].ID, ch.lines[i])
+		}
+		return fn(ch.cs)
+	})
+	if err == nil && ids.sameHashes() {
+		// Maybe an id used twice: Load says where (or that all is well).
+		_, err = s.Load(coder)
+	}
+	return err
+}
+
 // LoadAll loads every coder's codings, keyed by coder.
 func (s Store) LoadAll() (map[string][]Coding, error) {
 	coders, err := s.Coders()
@@ -659,7 +691,7 @@ func readCodings(r io.Reader, size int64, file, coder string) ([]Coding, error) 
 				strs = int(float64(strs)*scale) + 4096
 			}
 			if est > 1<<16 {
-				pauseGC()
+				pauseGCFor(int64(est)*int64(unsafe.Sizeof(Coding{})) + int64(strs))
 				paused = true
 			}
 			out = make([]Coding, 0, est)
@@ -712,31 +744,55 @@ func readCodings(r io.Reader, size int64, file, coder string) ([]Coding, error) 
 // gcPause counts the loads that hold the collector off.
 var gcPause struct {
 	sync.Mutex
-	n   int
-	old int
+	n        int
+	percent  int   // GOGC before the first pause
+	limit    int64 // the memory limit before it
+	setLimit int64 // the limit while paused
 }
 
-// pauseGC holds the garbage collector off until resumeGC. A large load
-// allocates its room at once and then only fills it: a collection started
-// by that allocation would run while the codings are written, reading every
-// page of the still untouched room (on some systems a page fault costs
-// several microseconds) and marking each coding as it is written, which
-// more than doubled the time of a large load. Nothing else of size is
-// allocated meanwhile, and a memory limit (GOMEMLIMIT) still applies.
-func pauseGC() {
+// pauseGCFor holds the garbage collector off until resumeGC, for a load
+// about to fill room bytes. A large load allocates its room at once and then only
+// fills it: a collection started by that allocation would run while the
+// codings are written, reading every page of the still untouched room (on
+// some systems a page fault costs several microseconds) and marking each
+// coding as it is written, which more than doubled the time of a large
+// load. Meanwhile a memory limit of what the heap holds plus twice the room
+// (or the limit already set, if lower) still makes the collector run should
+// anything else allocate much.
+func pauseGCFor(room int64) {
 	gcPause.Lock()
 	defer gcPause.Unlock()
 	if gcPause.n == 0 {
-		gcPause.old = debug.SetGCPercent(-1)
+		gcPause.limit = debug.SetMemoryLimit(-1)
+		gcPause.setLimit = gcPause.limit
+		if room >= 0 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			gcPause.setLimit = min(gcPause.limit, int64(ms.HeapAlloc)+2*room+64<<20)
+			debug.SetMemoryLimit(gcPause.setLimit)
+		}
+		gcPause.percent = debug.SetGCPercent(-1)
+	} else if gcPause.setLimit < gcPause.limit {
+		// Another pause: room for it too, or no limit of ours.
+		gcPause.setLimit = gcPause.limit
+		if room >= 0 {
+			gcPause.setLimit = min(gcPause.limit, gcPause.setLimit+2*room)
+		}
+		debug.SetMemoryLimit(gcPause.setLimit)
 	}
 	gcPause.n++
 }
+
+// pauseGC is pauseGCFor without a limit of its own: for a caller that
+// knows the room it fills is all it allocates.
+func pauseGC() { pauseGCFor(-1) }
 
 func resumeGC() {
 	gcPause.Lock()
 	defer gcPause.Unlock()
 	if gcPause.n--; gcPause.n == 0 {
-		debug.SetGCPercent(gcPause.old)
+		debug.SetGCPercent(gcPause.percent)
+		debug.SetMemoryLimit(gcPause.limit)
 	}
 }
 

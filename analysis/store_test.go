@@ -514,6 +514,49 @@ func TestLoadManyPiecesOfGrowingLines(t *testing.T) {
 	}
 }
 
+func TestScanGivesWhatLoadGives(t *testing.T) {
+	defer func(n int) { scanChunk = n }(scanChunk)
+	scanChunk = 4 << 10
+	s := newStore(t)
+	in := spreadCodings(t, 500, "alice")
+	if err := s.Save("alice", in); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := s.Load("alice")
+	var got []Coding
+	pieces := 0
+	err := s.Scan("alice", func(cs []Coding) error {
+		pieces++
+		for _, c := range cs {
+			c.ID, c.Source, c.Quote = strings.Clone(c.ID), strings.Clone(c.Source), strings.Clone(c.Quote)
+			c.Prefix, c.Suffix, c.Code = strings.Clone(c.Prefix), strings.Clone(c.Suffix), strings.Clone(c.Code)
+			c.Origin, c.Segment, c.Memo = strings.Clone(c.Origin), strings.Clone(c.Segment), strings.Clone(c.Memo)
+			got = append(got, c)
+		}
+		return nil
+	})
+	if err != nil || pieces < 2 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Scan: %d codings in %d pieces (%v), want %d", len(got), pieces, err, len(want))
+	}
+	// The errors are Load's, an id used twice included.
+	path := filepath.Join(s.Dir, "alice.jsonl")
+	data, _ := os.ReadFile(path)
+	first, _, _ := strings.Cut(string(data), "\n")
+	os.WriteFile(path, append(data, first+"\n"...), 0o644)
+	_, wantErr := s.Load("alice")
+	gotErr := s.Scan("alice", func([]Coding) error { return nil })
+	if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() {
+		t.Fatalf("Scan error %v, Load error %v", gotErr, wantErr)
+	}
+	stop := errors.New("stop")
+	if err := s.Scan("alice", func([]Coding) error { return stop }); err != stop {
+		t.Fatalf("fn's error: %v", err)
+	}
+	if err := s.Scan("nobody", func([]Coding) error { return stop }); err != nil {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
 // TestConcurrentUpdates runs updates from many goroutines, each under the
 // project lock as the command line takes it; none may be lost.
 func TestConcurrentUpdates(t *testing.T) {

@@ -216,12 +216,12 @@ func (p *Project) SourceIDs() ([]string, error) {
 // against the sidecar's hash. The sidecar is read through the source cache
 // in .thematic/ (see EachSource), which is checked against it.
 func (p *Project) Source(id string, withText bool) (*Source, error) {
-	cs, text, err := p.loadSource(id, withText, true)
+	src, text, err := p.loadSource(id, withText, true)
 	if err != nil {
 		return nil, err
 	}
-	cs.src.Text = text
-	return cs.src, nil
+	src.Text = text
+	return src, nil
 }
 
 // readSidecar decodes a source's sidecar.
@@ -244,7 +244,10 @@ func (p *Project) readSidecar(id string) (*Source, error) {
 	return src, nil
 }
 
-// Sources reads every source, with or without text, in id order.
+// Sources reads every source, with or without text, in id order. It holds
+// them all, segments and texts, at once: a command that can take the
+// sources one at a time uses EachSource, whose memory stays bounded
+// however large the project.
 func (p *Project) Sources(withText bool) ([]*Source, error) {
 	ids, err := p.SourceIDs()
 	if err != nil {

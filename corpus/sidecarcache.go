@@ -1,7 +1,6 @@
 package corpus
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"unicode/utf8"
 	"unsafe"
@@ -18,10 +18,11 @@ import (
 
 // The source cache: for each source, a binary copy of its sidecar and where
 // the lines of its text start, in .thematic/sources/ID.cache. A sidecar in
-// JSON is five times the size of the text it describes and costs about a
-// millisecond per source to decode; the copy is a fraction of its size and
-// decodes in a tenth of the time, with the strings segments share (units,
-// speakers, roles, parents) stored once. What a listing needs to place a
+// JSON is five times the size of the text it describes and costs a few
+// milliseconds per source to decode; the copy is a tenth of its size and
+// decodes in well under half the time with a twentieth of the allocations
+// (the strings segments share, such as units, speakers, roles and parents,
+// are stored once). What a listing needs to place a
 // span (Layout: segment starts, ends, ids and speakers, line starts) is kept
 // in fixed-width columns read in place, without decoding.
 //
@@ -46,16 +47,9 @@ func (p *Project) sourceCachePath(id string) string {
 	return p.Path(CacheDir, sourceCacheDir, id+sourceCacheExt)
 }
 
-// cachedSource is a decoded cache entry.
-type cachedSource struct {
-	src   *Source
-	lines []int32 // code point offsets of the starts of lines 2, 3...
-	runes int     // length of the text in code points
-}
-
-// readSourceCache returns the source's cache entry when it is fresh, with
-// its segments when segs; nil when there is none to trust.
-func (p *Project) readSourceCache(id string, segs bool) *cachedSource {
+// readSourceCache returns the source from its cache entry when the entry
+// is fresh, with its segments when segs; nil when there is none to trust.
+func (p *Project) readSourceCache(id string, segs bool) *Source {
 	data, err := readFile(p.sourceCachePath(id))
 	if err != nil {
 		return nil
@@ -64,11 +58,11 @@ func (p *Project) readSourceCache(id string, segs bool) *cachedSource {
 	if err != nil {
 		return nil
 	}
-	cs, err := decodeSourceCache(data, sk, tk, segs)
-	if err != nil || cs.src.ID != id {
+	src, err := decodeSourceCache(data, sk, tk, segs)
+	if err != nil || src.ID != id {
 		return nil
 	}
-	return cs
+	return src
 }
 
 // sourceKeys returns the keys of a source's sidecar and text.
@@ -109,13 +103,13 @@ func (p *Project) writeSourceCache(src *Source, text string, sk, tk fileKey) {
 // loadSource reads a source through its cache entry, making the entry when
 // it is missing or stale. With text, the text is read and checked against
 // the sidecar's hash.
-func (p *Project) loadSource(id string, withText, segs bool) (*cachedSource, string, error) {
-	if cs := p.readSourceCache(id, segs); cs != nil {
+func (p *Project) loadSource(id string, withText, segs bool) (*Source, string, error) {
+	if src := p.readSourceCache(id, segs); src != nil {
 		if !withText {
-			return cs, "", nil
+			return src, "", nil
 		}
-		text, err := p.readText(id, cs.src.SHA)
-		return cs, text, err
+		text, err := p.readText(id, src.SHA)
+		return src, text, err
 	}
 	// Keys first: a file changed while it is read gives an entry with an
 	// old key, which the next read replaces.
@@ -131,20 +125,18 @@ func (p *Project) loadSource(id string, withText, segs bool) (*cachedSource, str
 		}
 		// A text that does not match is reported by the commands that read
 		// it; the sidecar alone is still good. No entry is made.
-		return &cachedSource{src: src}, "", nil
+		return src, "", nil
 	}
 	if keyErr == nil {
 		p.writeSourceCache(src, text, sk, tk)
 	}
-	cs := &cachedSource{src: src}
-	cs.lines, cs.runes = lineStarts(text)
 	if !segs {
 		src.Segments = nil
 	}
 	if !withText {
 		text = ""
 	}
-	return cs, text, nil
+	return src, text, nil
 }
 
 // readText reads a source's text and checks it against the sidecar's hash.
@@ -171,7 +163,7 @@ func lineStarts(text string) ([]int32, int) {
 	var out []int32
 	runes := 0
 	for i := 0; i < len(text); {
-		j := bytesIndexNL(text[i:])
+		j := strings.IndexByte(text[i:], '\n')
 		if j < 0 {
 			runes += utf8.RuneCountInString(text[i:])
 			break
@@ -181,10 +173,6 @@ func lineStarts(text string) ([]int32, int) {
 		i += j + 1
 	}
 	return out, runes
-}
-
-func bytesIndexNL(s string) int {
-	return bytes.IndexByte(unsafe.Slice(unsafe.StringData(s), len(s)), '\n')
 }
 
 // ---- the entry ----
@@ -412,9 +400,8 @@ type entry struct {
 	fixed  []byte // the fixed-width columns
 }
 
-// openEntry checks an entry's CRC and keys and finds its parts; with
-// meta, the source's fields are parsed (into src when not nil), else
-// skipped.
+// openEntry checks an entry's CRC and keys and finds its parts, parsing
+// the source's fields into src (when nil, into a Source then dropped).
 func openEntry(data []byte, sk, tk fileKey, src *Source) (*entry, error) {
 	head := len(sourceCacheMagic) + 5
 	if len(data) < head || string(data[:len(sourceCacheMagic)]) != sourceCacheMagic || data[len(sourceCacheMagic)] != sourceCacheVersion {
@@ -492,18 +479,14 @@ func (e *entry) u32(c, k int) int {
 	return int(binary.LittleEndian.Uint32(e.fixed[4*(c*max(e.nseg, 0)+k):]))
 }
 
-func decodeSourceCache(data []byte, sk, tk fileKey, segs bool) (*cachedSource, error) {
+func decodeSourceCache(data []byte, sk, tk fileKey, segs bool) (*Source, error) {
 	src := new(Source)
 	e, err := openEntry(data, sk, tk, src)
 	if err != nil {
 		return nil, err
 	}
-	cs := &cachedSource{src: src, runes: e.runes, lines: make([]int32, e.nlines)}
-	for i := range cs.lines {
-		cs.lines[i] = int32(e.u32(5, i))
-	}
 	if !segs || e.nseg < 0 {
-		return cs, nil
+		return src, nil
 	}
 	unit, parent, line, lines, role, tm, date := &e.cols[0], &e.cols[1], &e.cols[2], &e.cols[3], &e.cols[4], &e.cols[5], &e.cols[6]
 	tab := func(i int) string {
@@ -557,7 +540,7 @@ func decodeSourceCache(data []byte, sk, tk fileKey, segs bool) (*cachedSource, e
 			return nil, errBadCache
 		}
 	}
-	return cs, nil
+	return src, nil
 }
 
 // ---- layouts ----
@@ -593,11 +576,11 @@ func (p *Project) Layout(id string) (*Layout, error) {
 		}
 	}
 	layoutBufs.Put(bp)
-	cs, text, err := p.loadSource(id, true, true)
+	src, text, err := p.loadSource(id, true, true)
 	if err != nil {
 		return nil, err
 	}
-	return layoutOf(cs.src, text)
+	return layoutOf(src, text)
 }
 
 // layoutOf makes a layout from a source and its text.
@@ -749,15 +732,36 @@ func (p *Project) removeSourceCache(id string) {
 }
 
 // SourceText returns a source's text, checked against its sidecar's hash,
-// without decoding the sidecar's segments. With the source's info at hand
-// (see SourceInfos), InfoText is quicker still.
+// without decoding the sidecar's segments. With the sources' infos at hand
+// (see SourceInfos), a TextReader is quicker still.
 func (p *Project) SourceText(id string) (string, error) {
 	_, text, err := p.loadSource(id, true, false)
 	return text, err
 }
 
-// InfoText returns the text of the source info describes, checked against
-// the hash in info (which SourceInfos read from the sidecar).
-func (p *Project) InfoText(info *SourceInfo) (string, error) {
-	return p.readText(info.ID, info.SHA)
+// TextReader reads sources' texts one after another into one buffer: a
+// command that goes through every text (to hash it, or to find words in
+// it) allocates no more than the longest. Not for concurrent use.
+type TextReader struct {
+	p   *Project
+	buf []byte
+}
+
+// TextReader returns a reader of the project's texts.
+func (p *Project) TextReader() *TextReader { return &TextReader{p: p} }
+
+// Read returns the text of the source info describes, checked against the
+// hash in info. The text is valid until the next call to Read: copy what is
+// kept (strings.Clone).
+func (r *TextReader) Read(info *SourceInfo) (string, error) {
+	data, err := readFileInto(r.p.Path(SourcesDir, info.ID+".txt"), r.buf)
+	if err != nil {
+		return "", err
+	}
+	r.buf = data
+	text := unsafe.String(unsafe.SliceData(data), len(data))
+	if HashText(text) != info.SHA {
+		return "", errTextChanged(info.ID)
+	}
+	return text, nil
 }

@@ -187,8 +187,8 @@ func TestSourceCacheDecodeNeverTrustsDamage(t *testing.T) {
 		for _, x := range []byte{0x01, 0x80, 0xff} {
 			b := slices.Clone(good)
 			b[i] ^= x
-			if cs, err := decodeSourceCache(b, sk, tk, true); err == nil {
-				t.Fatalf("byte %d ^ %#x accepted: %+v", i, x, cs.src)
+			if src, err := decodeSourceCache(b, sk, tk, true); err == nil {
+				t.Fatalf("byte %d ^ %#x accepted: %+v", i, x, src)
 			}
 			head := len(sourceCacheMagic) + 5
 			if i >= head {

@@ -68,11 +68,11 @@ func (p *Project) SourceInfos() ([]SourceInfo, error) {
 			out[i] = e.Info
 			return nil
 		}
-		cs, _, err := p.loadSource(id, false, true)
+		src, _, err := p.loadSource(id, false, true)
 		if err != nil {
 			return err
 		}
-		out[i] = infoOf(cs.src)
+		out[i] = infoOf(src)
 		fresh[i] = true
 		return nil
 	})

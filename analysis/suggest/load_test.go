@@ -83,3 +83,25 @@ func TestSuggestLoadEqualsWhole(t *testing.T) {
 		t.Errorf("a source that cannot be read: %v", err)
 	}
 }
+
+// Counting n-grams in parts gives the counts of counting them at once.
+func TestNgramsCountedInParts(t *testing.T) {
+	_, srcs, _ := exampleProject(t)
+	opts := Options{Analyzer: testAnalyzer(t), NoEntities: true, CorpusReference: true, Clusters: 2, MinCount: 2}
+	want, err := Suggest(srcs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { ngramPart = n }(ngramPart)
+	ngramPart = 500 // dozens of parts for the study's tokens
+	got, err := Suggest(srcs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("in parts\n got %+v\nwant %+v", got, want)
+	}
+	if len(want.InVivo) == 0 {
+		t.Error("no in-vivo expressions: the test checks too little")
+	}
+}

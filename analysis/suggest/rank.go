@@ -147,7 +147,7 @@ func (e *engine) describe(gs []*group) {
 	for ui, u := range e.units {
 		for i := int(u.lo); i < int(u.hi); i++ {
 			for n := 1; n <= maxN && i+n <= int(u.hi); n++ {
-				if int(e.runEnd[i]) < i+n {
+				if !e.run(i, n) {
 					break
 				}
 				w, ok := wants[e.hash(i, n)]

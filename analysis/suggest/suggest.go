@@ -268,7 +268,6 @@ type engine struct {
 	units     []unit
 	toks      []uint32 // surface ids; 0 is a break
 	tags      []uint8
-	runEnd    []int32 // index of the first break at or after each token
 	nWords    int
 	stemCount []int32
 	surfCount []int32
@@ -483,15 +482,20 @@ func (e *engine) read() error {
 			e.stemCount[e.v.stemOf[id]]++
 		}
 	}
-	e.runEnd = make([]int32, len(e.toks))
-	end := int32(len(e.toks))
-	for i := len(e.toks) - 1; i >= 0; i-- {
-		if e.toks[i] == 0 {
-			end = int32(i)
-		}
-		e.runEnd[i] = end
-	}
 	return nil
+}
+
+// run reports whether tokens i..i+n-1 are all words: no break among them.
+func (e *engine) run(i, n int) bool {
+	if i+n > len(e.toks) {
+		return false
+	}
+	for _, id := range e.toks[i : i+n] {
+		if id == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // merge adds what a worker read of source si: its units, their tokens,
@@ -648,38 +652,53 @@ func hashStep(h uint64, s uint32) uint64 {
 // countNgrams finds the n-grams of 2 to maxN words occurring MinCount times
 // or more, level by level: an n-gram is counted only where its first and
 // last n-1 words are themselves frequent, which keeps the counts small.
+//
+// Most n-grams occur once, and a table of all of them takes far more memory
+// than the tokens: each level is counted in parts, the n-grams whose key
+// falls in one part at a time (one pass over the tokens each), so that
+// about ngramPart distinct n-grams are held at once.
 func (e *engine) countNgrams() {
 	min := int32(e.opts.MinCount)
 	e.freq = make([]map[uint64]int32, maxN+1)
+	parts := uint64(max(1, len(e.toks)/ngramPart))
 	for n := 2; n <= maxN; n++ {
-		counts := map[uint64]int32{}
-		for i := 0; i+n <= len(e.toks); i++ {
-			if int(e.runEnd[i]) < i+n {
-				continue
+		freq := map[uint64]int32{}
+		for part := range parts {
+			counts := map[uint64]int32{}
+			for i := 0; i+n <= len(e.toks); i++ {
+				if !e.run(i, n) {
+					continue
+				}
+				if n == 2 {
+					if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
+						continue
+					}
+				} else {
+					prev := e.freq[n-1]
+					if _, ok := prev[e.hash(i, n-1)]; !ok {
+						continue
+					}
+					if _, ok := prev[e.hash(i+1, n-1)]; !ok {
+						continue
+					}
+				}
+				if h := e.hash(i, n); h%parts == part {
+					counts[h]++
+				}
 			}
-			if n == 2 {
-				if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
-					continue
-				}
-			} else {
-				prev := e.freq[n-1]
-				if _, ok := prev[e.hash(i, n-1)]; !ok {
-					continue
-				}
-				if _, ok := prev[e.hash(i+1, n-1)]; !ok {
-					continue
+			for h, c := range counts {
+				if c >= min {
+					freq[h] = c
 				}
 			}
-			counts[e.hash(i, n)]++
 		}
-		for h, c := range counts {
-			if c < min {
-				delete(counts, h)
-			}
-		}
-		e.freq[n] = counts
+		e.freq[n] = freq
 	}
 }
+
+// ngramPart is about how many distinct n-grams countNgrams counts at once:
+// one for every token, up to this many.
+var ngramPart = 4 << 20
 
 // cand is a candidate phrase: n words beginning and ending with a content
 // word, frequent enough.
@@ -703,7 +722,7 @@ func (c *cand) content() []uint32 { return c.st[:c.n] }
 
 // isCandidate reports whether tokens i..i+n-1 make a candidate n-gram.
 func (e *engine) isCandidate(i, n int) (uint64, bool) {
-	if int(e.runEnd[i]) < i+n || e.v.stop[e.stem(i)] || e.v.stop[e.stem(i+n-1)] {
+	if !e.run(i, n) || e.v.stop[e.stem(i)] || e.v.stop[e.stem(i+n-1)] {
 		return 0, false
 	}
 	if n == 1 {

@@ -217,6 +217,7 @@ func (dc *doctorCheck) run(p *corpus.Project, cache analysis.CodingsCache, ids [
 	for range workers {
 		wg.Go(func() {
 			wc := *dc
+			texts := p.TextReader()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(ids) {
@@ -226,7 +227,7 @@ func (dc *doctorCheck) run(p *corpus.Project, cache analysis.CodingsCache, ids [
 				var ti *analysis.TextIndex
 				read := p.SourceText
 				if info := infos[id]; info != nil {
-					read = func(string) (string, error) { return p.InfoText(info) }
+					read = func(string) (string, error) { return texts.Read(info) }
 				}
 				if text, err := read(id); err != nil {
 					results[i].source = &doctorFinding{"source", id, oneLine(err)}
