@@ -222,7 +222,7 @@ func (e *engine) docTerms() [][]termCount {
 		buf = buf[:0]
 	}
 	cur := int32(-1)
-	for _, u := range e.units {
+	for ui, u := range e.units {
 		if u.doc != cur {
 			if cur >= 0 {
 				flush(cur)
@@ -232,8 +232,9 @@ func (e *engine) docTerms() [][]termCount {
 		if u.doc < 0 {
 			continue
 		}
-		for i := u.lo; i < u.hi; i++ {
-			if id := e.toks[i]; id != 0 {
+		e.unitTokens(ui)
+		for _, id := range e.toks {
+			if id != 0 {
 				if s := e.v.stemOf[id]; !e.v.stop[s] {
 					buf = append(buf, s)
 				}

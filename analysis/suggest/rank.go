@@ -145,8 +145,9 @@ func (e *engine) describe(gs []*group) {
 	}
 	var words []string
 	for ui, u := range e.units {
-		for i := int(u.lo); i < int(u.hi); i++ {
-			for n := 1; n <= maxN && i+n <= int(u.hi); n++ {
+		e.unitTokens(ui)
+		for i := range e.toks {
+			for n := 1; n <= maxN && i+n <= len(e.toks); n++ {
 				if !e.run(i, n) {
 					break
 				}

@@ -34,6 +34,7 @@ package suggest
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"runtime"
@@ -226,11 +227,12 @@ func Suggest(srcs []*corpus.Source, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// unit is a sentence read: its tokens are toks[lo:hi].
+// unit is a sentence read: its tokens are packed from packed[off] to the
+// next unit's off (see unitTokens).
 type unit struct {
 	src, seg, cas int32
-	lo, hi        int32
 	doc           int32 // cluster document, -1 for none
+	off           uint32
 }
 
 // Tag classes of tokens.
@@ -265,8 +267,14 @@ type engine struct {
 	srcs []*corpus.Source // sorted by case, then id
 	v    *vocab
 
-	units     []unit
-	toks      []uint32 // surface ids; 0 is a break
+	units []unit
+	// packed holds every unit's tokens, each a varint of its surface id
+	// (0 is a break) shifted left by 3 and its tag class: about 2 bytes a
+	// token, where the ids and tags themselves take 5.
+	packed []byte
+	// toks and tags are the tokens of the unit at hand (unitTokens), a
+	// break last.
+	toks      []uint32
 	tags      []uint8
 	nWords    int
 	stemCount []int32
@@ -470,19 +478,34 @@ func (e *engine) read() error {
 		if out.err != nil {
 			return out.err // the workers stop: done is closed
 		}
-		e.merge(int32(si), out.src, out, cov, caseIdx)
-	}
-
-	// counts by surface and by stem, and where each word run ends
-	e.surfCount = make([]int32, len(e.v.surf))
-	e.stemCount = make([]int32, len(e.v.stems))
-	for _, id := range e.toks {
-		if id != 0 {
-			e.surfCount[id]++
-			e.stemCount[e.v.stemOf[id]]++
+		if err := e.merge(int32(si), out.src, out, cov, caseIdx); err != nil {
+			return err
 		}
 	}
+
+	// counts by surface (merge counted them) and by stem
+	e.surfCount = append(e.surfCount, make([]int32, max(0, len(e.v.surf)-len(e.surfCount)))...)
+	e.stemCount = make([]int32, len(e.v.stems))
+	for id, n := range e.surfCount {
+		e.stemCount[e.v.stemOf[id]] += n
+	}
+	e.stemCount[0] = 0
 	return nil
+}
+
+// unitTokens unpacks the tokens of unit ui into e.toks and e.tags.
+func (e *engine) unitTokens(ui int) {
+	end := uint32(len(e.packed))
+	if ui+1 < len(e.units) {
+		end = e.units[ui+1].off
+	}
+	e.toks, e.tags = e.toks[:0], e.tags[:0]
+	for b := e.packed[e.units[ui].off:end]; len(b) > 0; {
+		x, n := binary.Uvarint(b)
+		b = b[n:]
+		e.toks = append(e.toks, uint32(x>>3))
+		e.tags = append(e.tags, uint8(x&7))
+	}
 }
 
 // run reports whether tokens i..i+n-1 are all words: no break among them.
@@ -500,12 +523,12 @@ func (e *engine) run(i, n int) bool {
 
 // merge adds what a worker read of source si: its units, their tokens,
 // cluster documents and entities.
-func (e *engine) merge(si int32, src *corpus.Source, out *srcOut, cov coverage, caseIdx map[string]int32) {
+func (e *engine) merge(si int32, src *corpus.Source, out *srcOut, cov coverage, caseIdx map[string]int32) error {
 	for _, gi := range out.ref {
 		e.refUnits = append(e.refUnits, refUnit{si, gi})
 	}
 	if len(out.sents) == 0 {
-		return
+		return nil
 	}
 	e.nSources++
 	key := caseKey(src)
@@ -539,24 +562,29 @@ func (e *engine) merge(si int32, src *corpus.Source, out *srcOut, cov coverage, 
 				}
 			}
 		}
-		u.lo = int32(len(e.toks))
+		u.off = uint32(len(e.packed))
+		if len(e.packed) > math.MaxUint32-16*len(so.toks) {
+			return fmt.Errorf("suggest: more text than the suggestions can hold (4 GB of tokens)")
+		}
 		for k, t := range so.toks {
 			id := e.v.id(t)
-			e.toks = append(e.toks, id)
-			e.tags = append(e.tags, so.tags[k])
+			e.packed = binary.AppendUvarint(e.packed, uint64(id)<<3|uint64(so.tags[k]))
 			if id != 0 {
 				e.nWords++
+				for int(id) >= len(e.surfCount) {
+					e.surfCount = append(e.surfCount, 0)
+				}
+				e.surfCount[id]++
 			}
 		}
-		e.toks = append(e.toks, 0) // a break between units
-		e.tags = append(e.tags, tagOther)
-		u.hi = int32(len(e.toks))
+		e.packed = append(e.packed, 0) // a break between units (id 0, tagOther)
 		uid := int32(len(e.units))
 		e.units = append(e.units, u)
 		for _, ent := range so.ents {
 			e.addEntity(ent, uid, ci, si)
 		}
 	}
+	return nil
 }
 
 // mayNameSomething reports whether a tagged sentence may hold a named
@@ -660,30 +688,33 @@ func hashStep(h uint64, s uint32) uint64 {
 func (e *engine) countNgrams() {
 	min := int32(e.opts.MinCount)
 	e.freq = make([]map[uint64]int32, maxN+1)
-	parts := uint64(max(1, len(e.toks)/ngramPart))
+	parts := uint64(max(1, len(e.packed)/2/ngramPart)) // about 2 bytes a token
 	for n := 2; n <= maxN; n++ {
 		freq := map[uint64]int32{}
 		for part := range parts {
 			counts := map[uint64]int32{}
-			for i := 0; i+n <= len(e.toks); i++ {
-				if !e.run(i, n) {
-					continue
-				}
-				if n == 2 {
-					if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
+			for ui := range e.units {
+				e.unitTokens(ui)
+				for i := 0; i+n <= len(e.toks); i++ {
+					if !e.run(i, n) {
 						continue
 					}
-				} else {
-					prev := e.freq[n-1]
-					if _, ok := prev[e.hash(i, n-1)]; !ok {
-						continue
+					if n == 2 {
+						if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
+							continue
+						}
+					} else {
+						prev := e.freq[n-1]
+						if _, ok := prev[e.hash(i, n-1)]; !ok {
+							continue
+						}
+						if _, ok := prev[e.hash(i+1, n-1)]; !ok {
+							continue
+						}
 					}
-					if _, ok := prev[e.hash(i+1, n-1)]; !ok {
-						continue
+					if h := e.hash(i, n); h%parts == part {
+						counts[h]++
 					}
-				}
-				if h := e.hash(i, n); h%parts == part {
-					counts[h]++
 				}
 			}
 			for h, c := range counts {
@@ -737,9 +768,10 @@ func (e *engine) isCandidate(i, n int) (uint64, bool) {
 // sources, and their counts in the reference.
 func (e *engine) collect() {
 	e.byKey = map[uint64]int32{}
-	for _, u := range e.units {
-		for i := int(u.lo); i < int(u.hi); i++ {
-			for n := 1; n <= maxN && i+n <= int(u.hi); n++ {
+	for ui, u := range e.units {
+		e.unitTokens(ui)
+		for i := range e.toks {
+			for n := 1; n <= maxN && i+n <= len(e.toks); n++ {
 				h, ok := e.isCandidate(i, n)
 				if !ok {
 					continue
