@@ -943,6 +943,11 @@ func scanCodings(r io.Reader, file, coder string, fn func(*codingsChunk) error) 
 	}
 	var err error
 	for ch := range order {
+		if err != nil {
+			// After a stop, drain without waiting: the reader may have
+			// queued a chunk here that it never handed to a parser.
+			continue
+		}
 		<-ch.done
 		if err == nil {
 			if err = ch.err; err == nil {
