@@ -90,9 +90,15 @@ func runExportQDPX(opts *ExportQDPXOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := p.Sources(true)
+	// Metadata only: the texts are read one at a time as the export writes
+	// them, and the codings are streamed, so a large project is never held.
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
+	}
+	srcs := make([]*corpus.Source, len(infos))
+	for i := range infos {
+		srcs[i] = &infos[i].Source
 	}
 	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
 	if err != nil {
@@ -113,13 +119,13 @@ func runExportQDPX(opts *ExportQDPXOptions) error {
 			want = append(want, c)
 		}
 	}
-	var codings []analysis.Coding
-	for _, c := range want {
-		cs, err := store.Load(c)
-		if err != nil {
-			return err
+	each := func(fn func(c *analysis.Coding) error) error {
+		for _, c := range want {
+			if err := analysis.EachCoding(store, c, fn); err != nil {
+				return err
+			}
 		}
-		codings = append(codings, cs...)
+		return nil
 	}
 	memos, err := export.ReadMemos(p.Path(corpus.MemosDir))
 	if err != nil {
@@ -130,7 +136,7 @@ func runExportQDPX(opts *ExportQDPXOptions) error {
 		return err
 	}
 	rep, err := export.WriteQDPXFile(opts.File, &export.RefiProject{Name: analysis.RefiProjectName(p), Codebook: cb,
-		Sources: srcs, Cases: cases, Codings: codings, Memos: memos, GUIDs: guids})
+		Sources: srcs, Cases: cases, Each: each, Read: p.Source, Text: p.SourceText, Memos: memos, GUIDs: guids})
 	if err != nil {
 		return err
 	}
