@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
@@ -36,6 +37,7 @@ type globals struct {
 	ios *IOStreams
 
 	CPUProfile  string // hidden --cpuprofile
+	MemProfile  string // hidden --memprofile
 	stopProfile func()
 }
 
@@ -69,7 +71,12 @@ from the working directory, or from -C DIR.`,
 	root.PersistentFlags().StringVarP(&g.Dir, "dir", "C", "", "run as if thematic was started in `DIR`")
 	root.PersistentFlags().StringVar(&g.CPUProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for performance work)")
 	root.PersistentFlags().MarkHidden("cpuprofile")
+	root.PersistentFlags().StringVar(&g.MemProfile, "memprofile", "", "write a heap profile (allocations) to `FILE` at exit (for performance work)")
+	root.PersistentFlags().MarkHidden("memprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.MemProfile != "" {
+			runtime.MemProfileRate = 64 << 10
+		}
 		if g.CPUProfile == "" {
 			return nil
 		}
@@ -80,10 +87,19 @@ from the working directory, or from -C DIR.`,
 		g.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 		return pprof.StartCPUProfile(f)
 	}
-	root.PersistentPostRun = func(cmd *cobra.Command, args []string) {
+	root.PersistentPostRunE = func(cmd *cobra.Command, args []string) error {
 		if g.stopProfile != nil {
 			g.stopProfile()
 		}
+		if g.MemProfile == "" {
+			return nil
+		}
+		f, err := os.Create(g.MemProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return pprof.Lookup("allocs").WriteTo(f, 0)
 	}
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd(g))
