@@ -206,3 +206,83 @@ func BenchmarkOpenProjectIndex(b *testing.B) {
 		ix.Close()
 	}
 }
+
+// TestIndexCurrent checks Project.IndexCurrent against Index.Current: the
+// sources indexed as they are on disk are current, whether judged by their
+// stamps or by their hashes, and a source whose sidecar or case row changed
+// after indexing is not.
+func TestIndexCurrent(t *testing.T) {
+	p := indexProject(t, 3)
+	ix, err := p.OpenIndex(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if len(ix.man.Stamps) != 3 {
+		t.Fatalf("the index stamped %d sources, want 3 (the test needs the stamped path)", len(ix.man.Stamps))
+	}
+	current, err := p.IndexCurrent(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := ReadCases(p.Path(CasesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := p.SourceIDs()
+	for _, id := range ids {
+		src, err := p.Source(id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !current(src) || !ix.Current(IndexedSources([]*Source{src}, cases)[0]) {
+			t.Errorf("%s: IndexCurrent %v, Current %v; want both true", id, current(src),
+				ix.Current(IndexedSources([]*Source{src}, cases)[0]))
+		}
+	}
+
+	// A stamped source whose paragraph starts glued to its label is not
+	// current: the boundaries are checked on the text even when the stamp
+	// vouches for the sidecar.
+	src, err := p.Source(ids[0], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range src.Segments {
+		if g := &src.Segments[i]; g.Unit == UnitParagraph && g.Start > 0 {
+			g.Start++ // inside the first word
+			break
+		}
+	}
+	if current(src) {
+		t.Error("a paragraph starting inside a word was judged current")
+	}
+
+	// Case rows changed after indexing: the stamps no longer hold, the
+	// hashes (which cover the case's attributes) differ. The index is
+	// brought up to date for every case but P01, so only P01 is stale.
+	if err := os.WriteFile(p.Path(CasesFile), []byte("case,wave\nP00,1\nP01,1\nP02,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	if ix, err = p.OpenIndex(nil); err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if err := os.WriteFile(p.Path(CasesFile), []byte("case,wave\nP00,1\nP01,2\nP02,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	current, err = p.IndexCurrent(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		src, err := p.Source(id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := src.Case != "P01"; current(src) != want {
+			t.Errorf("after the case row of P01 changed: %s current = %v, want %v", id, current(src), want)
+		}
+	}
+}

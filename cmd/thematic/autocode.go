@@ -108,7 +108,11 @@ func runAutocode(opts *AutocodeOptions) error {
 	}
 	if ix != nil {
 		defer ix.Close()
-		aopts.Index = autocodeIndex{ix, cases}
+		current, err := p.IndexCurrent(ix)
+		if err != nil {
+			return err
+		}
+		aopts.Index = autocodeIndex{ix, current}
 	}
 	// Sources are read one at a time by the workers and dropped once coded;
 	// the newest time of ingest among them stamps the codings.
@@ -176,15 +180,13 @@ func autocodeOpenIndex(p *corpus.Project) *corpus.Index {
 
 // autocodeIndex gives autocoding the index's postings; a source is current
 // when the index holds it with the attributes of its case, as
-// Project.OpenIndex indexes it.
+// Project.OpenIndex indexes it (see Project.IndexCurrent).
 type autocodeIndex struct {
 	*corpus.Index
-	cases corpus.Cases
+	current func(src *corpus.Source) bool
 }
 
-func (x autocodeIndex) Current(src *corpus.Source) bool {
-	return x.Index.Current(corpus.IndexedSources([]*corpus.Source{src}, x.cases)[0])
-}
+func (x autocodeIndex) Current(src *corpus.Source) bool { return x.current(src) }
 
 func autocodeHasQueries(cb *codebook.Codebook) bool {
 	for _, n := range cb.Codes() {
