@@ -163,17 +163,15 @@ func Autocode(cb *codebook.Codebook, srcs []*corpus.Source, opts AutocodeOptions
 	return AutocodeSources(cb, len(srcs), func(i int) (*corpus.Source, error) { return srcs[i], nil }, opts)
 }
 
-// AutocodeSources is Autocode over n sources read one at a time with
-// source(i), 0 <= i < n, so that only the sources being coded are in memory
-// (each with its text and segments) rather than the whole corpus. Sources
-// are read and coded on every core; the result lists them in order of i.
-// The first error of source, in order of i, is returned.
-func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.Source, error), opts AutocodeOptions) (*AutocodeResult, error) {
+// startAutocode compiles the codebook, runs its query rules and starts
+// reading the postings of its words (ready is closed when run.posts is
+// set).
+func startAutocode(cb *codebook.Codebook, opts AutocodeOptions) (run *autocodeRun, res *AutocodeResult, ready chan struct{}, err error) {
 	if opts.Time.IsZero() {
 		opts.Time = time.Now().UTC().Truncate(time.Second)
 	}
 	codes, needSurface, needWords := compileCodebook(cb, opts.Analyzer)
-	res := &AutocodeResult{Counts: map[string]int{}, Vetoed: map[string]int{}}
+	res = &AutocodeResult{Counts: map[string]int{}, Vetoed: map[string]int{}}
 	for _, c := range codes {
 		res.Counts[c.node.ID] = 0
 	}
@@ -185,11 +183,11 @@ func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 				continue
 			}
 			if opts.Query == nil {
-				return nil, fmt.Errorf("code %s: query rules need the search index", c.node.ID)
+				return nil, nil, nil, fmt.Errorf("code %s: query rules need the search index", c.node.ID)
 			}
 			hits, err := opts.Query(r.query)
 			if err != nil {
-				return nil, fmt.Errorf("code %s, rule %d: %w", c.node.ID, r.index, err)
+				return nil, nil, nil, fmt.Errorf("code %s, rule %d: %w", c.node.ID, r.index, err)
 			}
 			bySrc := map[string][]corpus.Span{}
 			for _, h := range hits {
@@ -202,7 +200,7 @@ func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 			querySpans[r] = bySrc
 		}
 	}
-	run := &autocodeRun{codes: codes, querySpans: querySpans, needSurface: needSurface, needWords: needWords, opts: opts}
+	run = &autocodeRun{codes: codes, querySpans: querySpans, needSurface: needSurface, needWords: needWords, opts: opts}
 	if !needSurface {
 		run.terms = map[string]bool{}
 		for _, t := range ruleTerms(codes) {
@@ -213,7 +211,7 @@ func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 	// sources are read. Wildcards and phrases match words as written
 	// (folded, not stemmed), which the index does not hold: with them,
 	// every source is analysed.
-	ready := make(chan struct{})
+	ready = make(chan struct{})
 	if opts.Index != nil && !needSurface && !needWords {
 		go func() {
 			run.posts = readIndexPostings(opts.Index, codes)
@@ -222,6 +220,21 @@ func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 	} else {
 		close(ready)
 	}
+	return run, res, ready, nil
+}
+
+// AutocodeSources is Autocode over n sources read one at a time with
+// source(i), 0 <= i < n, so that only the sources being coded are in memory
+// (each with its text and segments) rather than the whole corpus. Sources
+// are read and coded on every core; the result lists them in order of i.
+// The first error of source, in order of i, is returned.
+func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.Source, error), opts AutocodeOptions) (*AutocodeResult, error) {
+	run, res, ready, err := startAutocode(cb, opts)
+	if err != nil {
+		return nil, err
+	}
+	codes := run.codes
+	opts = run.opts
 	// Sources are read and coded independently, on every core; their
 	// results are joined in source order, so the output does not depend on
 	// scheduling.
@@ -313,6 +326,100 @@ func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 		}
 		return a.Code < b.Code
 	})
+	return res, nil
+}
+
+// AutocodeEach is AutocodeSources giving the codings to emit a source at a
+// time, in order of i (each batch in canonical order), rather than in the
+// result, whose Codings stay empty: with Store.SaveSorted, the codings of a
+// large project are written as they are made and never all held. Sources
+// are read and coded on every core, a few ahead of the one being emitted.
+// Explain is not supported here (see AutocodeSources). The first error of
+// source or emit stops the work and is returned.
+func AutocodeEach(cb *codebook.Codebook, n int, source func(i int) (*corpus.Source, error), opts AutocodeOptions, emit func(batch []Coding) error) (*AutocodeResult, error) {
+	if opts.Explain {
+		return nil, fmt.Errorf("autocode: AutocodeEach cannot explain; use AutocodeSources")
+	}
+	run, res, ready, err := startAutocode(cb, opts)
+	if err != nil {
+		return nil, err
+	}
+	codes := run.codes
+	workers := max(1, min(runtime.GOMAXPROCS(0), n))
+	type coded struct {
+		part  *sourceResult
+		batch []Coding
+		err   error
+	}
+	out := make([]coded, n)
+	done := make([]chan struct{}, n)
+	for i := range done {
+		done[i] = make(chan struct{})
+	}
+	// slots bounds the sources taken but not yet emitted; stop ends the
+	// workers early when the emitter gives up.
+	slots := make(chan struct{}, 4*workers)
+	stop := make(chan struct{})
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Go(func() {
+			segIDs := map[string]string{} // interned segment ids
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				src, err := source(i)
+				if err == nil {
+					<-ready
+					part := run.codeSource(src, segIDs)
+					batch := make([]Coding, len(part.recs))
+					part.codings(batch, codes, run.opts.Time)
+					part.recs = nil
+					out[i] = coded{part: part, batch: batch}
+				} else {
+					out[i] = coded{err: err}
+				}
+				close(done[i])
+			}
+		})
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	for i := 0; i < n; i++ {
+		<-done[i]
+		o := out[i]
+		out[i] = coded{}
+		if o.err != nil {
+			return nil, o.err
+		}
+		for k, v := range o.part.counts {
+			res.Counts[codes[k].node.ID] += v
+		}
+		for k, v := range o.part.vetoed {
+			res.Vetoed[codes[k].node.ID] += v
+		}
+		res.FromIndex += o.part.fromIndex
+		if len(o.batch) > 0 {
+			if err := emit(o.batch); err != nil {
+				return nil, err
+			}
+		}
+		<-slots
+	}
 	return res, nil
 }
 

@@ -1113,6 +1113,84 @@ func (s Store) writeCache(coder string, cs []Coding, keep []int, ids []string) {
 	ok = os.Rename(out.Name(), final) == nil
 }
 
+// streamCache writes a coder's cache as Store.SaveSorted writes the file,
+// a coding at a time; commit finishes it once the file is in place. Any
+// failure only leaves the cache out (it would be rebuilt from the file).
+type streamCache struct {
+	s     Store
+	coder string
+	out   *os.File
+	final string
+	cw    *cacheWriter
+}
+
+func newStreamCache(s Store, coder string) *streamCache {
+	sc := &streamCache{s: s, coder: coder}
+	cc := CodingsCache{Store: s}
+	if cc.path(coder) == "" {
+		return sc
+	}
+	out, final, err := cc.createTemp(coder)
+	if err != nil || final == "" {
+		if out != nil {
+			out.Close()
+			os.Remove(out.Name())
+		}
+		return sc
+	}
+	cw, err := newCacheWriter(out)
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return sc
+	}
+	sc.out, sc.final, sc.cw = out, final, cw
+	return sc
+}
+
+// add adds the coding at index idx of the file, written with id.
+func (sc *streamCache) add(c *Coding, idx int64, id string) {
+	if sc.cw == nil {
+		return
+	}
+	cc := *c
+	cc.Coder = sc.coder
+	if !validStrings(&cc) || sc.cw.add(&cc, idx, id) != nil {
+		sc.abort() // the file has U+FFFD where c has bad bytes, or a write failed
+	}
+}
+
+// commit finishes the cache for the file now in place.
+func (sc *streamCache) commit() {
+	if sc.cw == nil {
+		return
+	}
+	key, exists, err := keyOf(sc.s.path(sc.coder))
+	if err != nil || !exists || sc.cw.finish(key) != nil {
+		sc.abort()
+		return
+	}
+	out := sc.out
+	sc.cw, sc.out = nil, nil
+	out.Close()
+	if os.Rename(out.Name(), sc.final) != nil {
+		os.Remove(out.Name())
+		os.Remove(sc.final) // a stale cache would only be rebuilt
+	}
+}
+
+// abort drops the cache being written (an old cache stays: its key tells
+// whether it still describes the file). It does nothing once commit has
+// run.
+func (sc *streamCache) abort() {
+	if sc.out == nil {
+		return
+	}
+	sc.out.Close()
+	os.Remove(sc.out.Name())
+	sc.cw, sc.out = nil, nil
+}
+
 // validStrings reports whether the strings of c are valid UTF-8, and so
 // read back from the file as they are.
 func validStrings(c *Coding) bool {

@@ -245,6 +245,100 @@ func (s Store) Save(coder string, cs []Coding) error {
 	return nil
 }
 
+// SaveSorted is Save for codings too many to hold at once: each calls
+// yield with the codings a batch at a time (one source's, say), and the
+// file is written as the batches come, so that only one batch need be in
+// memory. Every coding of a batch must sort after every coding of the
+// batches before it (canonical order sorts by source first, so batches of
+// whole sources in order of source id do); within a batch, any order.
+// The file is what Save would write of all the batches together, with one
+// difference that the ids CodingID gives never meet: where two codings have
+// the same id, Save gives a new id to the one given later, SaveSorted to
+// the one written later (and, once in some 10^12 files of a million
+// codings, to a coding whose id merely shares a 64-bit hash with an earlier
+// one). If each, yield or a coding fails, nothing is written. yield must
+// not be called after each returns.
+func (s Store) SaveSorted(coder string, each func(yield func(batch []Coding) error) error) error {
+	if err := ValidCoderName(coder); err != nil {
+		return err
+	}
+	file := s.display(coder)
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return err
+	}
+	// The cache that listings read is written beside the file, from the
+	// same batches; it is kept only if the file is.
+	cache := newStreamCache(s, coder)
+	defer cache.abort()
+	err := fsx.WriteWith(s.path(coder), 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		var last Coding
+		written := int64(0)
+		seed := maphash.MakeSeed()
+		taken := map[uint64]struct{}{} // hashes of the ids written
+		var ids []string
+		err := each(func(batch []Coding) error {
+			for i := range batch {
+				c := &batch[i]
+				msg := checkCoding(c, utf8.RuneCountInString(c.Quote))
+				if msg == "" && c.Coder != coder {
+					msg = fmt.Sprintf("belongs to coder %q", c.Coder)
+				}
+				if y := c.Time.UTC().Year(); msg == "" && (y < 0 || y > 9999) {
+					msg = "has a time outside years 0-9999"
+				}
+				if msg != "" {
+					return fmt.Errorf("saving %s: coding %q (%s %d-%d) %s", file, c.ID, c.Source, c.Start, c.End, msg)
+				}
+			}
+			keep := canonicalOrder(batch)
+			if len(keep) == 0 {
+				return nil
+			}
+			if written > 0 && compareCodings(&last, &batch[keep[0]]) >= 0 {
+				return fmt.Errorf("saving %s: coding %q (%s %d-%d) comes after codings it sorts before (a bug: batches out of order)",
+					file, batch[keep[0]].ID, batch[keep[0]].Source, batch[keep[0]].Start, batch[keep[0]].End)
+			}
+			ids = ids[:0]
+			for _, i := range keep {
+				id := batch[i].ID
+				for n := 2; ; n++ {
+					h := maphash.String(seed, id)
+					if _, dup := taken[h]; !dup {
+						taken[h] = struct{}{}
+						break
+					}
+					sum := sha256.Sum256([]byte(batch[i].ID + "/" + strconv.Itoa(n)))
+					id = idFromHash(sum[:])
+				}
+				ids = append(ids, id)
+			}
+			for k, i := range keep {
+				buf := appendCoding(bw.AvailableBuffer(), &batch[i], ids[k])
+				buf = append(buf, '\n')
+				if _, err := bw.Write(buf); err != nil {
+					return err
+				}
+				cache.add(&batch[i], written, ids[k])
+				written++
+			}
+			last = batch[keep[len(keep)-1]]
+			last.Quote, last.Prefix, last.Suffix, last.Memo = "", "", "", ""
+			last.Source, last.Code = strings.Clone(last.Source), strings.Clone(last.Code)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	cache.commit()
+	return nil
+}
+
 // writeCodings writes cs in canonical form: sorted, de-duplicated, with
 // unique ids.
 func writeCodings(w io.Writer, cs []Coding) error {

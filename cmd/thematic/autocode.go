@@ -114,12 +114,43 @@ func runAutocode(opts *AutocodeOptions) error {
 		}
 		aopts.Index = autocodeIndex{ix, current}
 	}
-	// Sources are read one at a time by the workers and dropped once coded;
-	// the newest time of ingest among them stamps the codings.
+	load := func(i int) (*corpus.Source, error) { return p.Source(ids[i], true) }
+	if write {
+		// The codings are written as each source is coded, never all held;
+		// they are stamped with the newest of the codebook's time and the
+		// sources' times of ingest, read first from their metadata.
+		infos, err := p.SourceInfos()
+		if err != nil {
+			return err
+		}
+		for i := range infos {
+			if t := infos[i].Ingested.UTC().Truncate(time.Second); t.After(aopts.Time) {
+				aopts.Time = t
+			}
+		}
+		tally := autocodeTally{sources: map[string]int{}}
+		var res *analysis.AutocodeResult
+		store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
+		err = store.SaveSorted(analysis.AutoCoder, func(yield func([]analysis.Coding) error) error {
+			var err error
+			res, err = analysis.AutocodeEach(cb, len(ids), load, aopts, func(batch []analysis.Coding) error {
+				tally.add(batch)
+				return yield(batch)
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return autocodeSummary(opts, cb, res, tally, true)
+	}
+	// A dry run or --explain keeps the codings (and the matches behind
+	// them) to print; the newest time of ingest among the sources stamps
+	// them.
 	var mu sync.Mutex
 	newest := aopts.Time
 	res, err := analysis.AutocodeSources(cb, len(ids), func(i int) (*corpus.Source, error) {
-		src, err := p.Source(ids[i], true)
+		src, err := load(i)
 		if err != nil {
 			return nil, err
 		}
@@ -141,13 +172,31 @@ func runAutocode(opts *AutocodeOptions) error {
 	if opts.Explain != "" {
 		return autocodeExplain(opts, p, cb, cases, res)
 	}
-	if write {
-		store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
-		if err := store.Save(analysis.AutoCoder, res.Codings); err != nil {
-			return err
+	tally := autocodeTally{sources: map[string]int{}}
+	tally.add(res.Codings)
+	return autocodeSummary(opts, cb, res, tally, false)
+}
+
+// autocodeTally counts codings, and the sources of each code, from codings
+// given in source order.
+type autocodeTally struct {
+	codings int
+	sources map[string]int    // code -> sources
+	last    map[string]string // code -> the last source counted
+}
+
+func (t *autocodeTally) add(cs []analysis.Coding) {
+	if t.last == nil {
+		t.last = map[string]string{}
+	}
+	t.codings += len(cs)
+	for i := range cs {
+		c := &cs[i]
+		if last, ok := t.last[c.Code]; !ok || last != c.Source {
+			t.last[c.Code] = c.Source
+			t.sources[c.Code]++
 		}
 	}
-	return autocodeSummary(opts, cb, res, write)
 }
 
 // autocodeCodebookTime is the codebook's time of change. Rule codings are
@@ -209,14 +258,7 @@ type autocodeCount struct {
 	NoResult bool   `json:"matched_nothing"`
 }
 
-func autocodeSummary(opts *AutocodeOptions, cb *codebook.Codebook, res *analysis.AutocodeResult, wrote bool) error {
-	sources := map[string]map[string]bool{}
-	for _, c := range res.Codings {
-		if sources[c.Code] == nil {
-			sources[c.Code] = map[string]bool{}
-		}
-		sources[c.Code][c.Source] = true
-	}
+func autocodeSummary(opts *AutocodeOptions, cb *codebook.Codebook, res *analysis.AutocodeResult, tally autocodeTally, wrote bool) error {
 	var rows []autocodeCount
 	var empty []string
 	for _, n := range cb.Codes() {
@@ -224,7 +266,7 @@ func autocodeSummary(opts *AutocodeOptions, cb *codebook.Codebook, res *analysis
 		if !ok {
 			continue
 		}
-		rows = append(rows, autocodeCount{n.ID, nodePath(n), count, res.Vetoed[n.ID], len(sources[n.ID]), count == 0})
+		rows = append(rows, autocodeCount{n.ID, nodePath(n), count, res.Vetoed[n.ID], tally.sources[n.ID], count == 0})
 		if count == 0 {
 			empty = append(empty, n.ID)
 		}
@@ -234,7 +276,7 @@ func autocodeSummary(opts *AutocodeOptions, cb *codebook.Codebook, res *analysis
 			Codings int             `json:"codings"`
 			Written bool            `json:"written"`
 			Codes   []autocodeCount `json:"codes"`
-		}{len(res.Codings), wrote, rows})
+		}{tally.codings, wrote, rows})
 	}
 	tw := newTable(opts.IO.Out)
 	fmt.Fprintln(tw, "CODE\tCODINGS\tSOURCES\tVETOED\tPATH")
@@ -248,7 +290,7 @@ func autocodeSummary(opts *AutocodeOptions, cb *codebook.Codebook, res *analysis
 	if wrote {
 		verb = "Wrote"
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "%s %d codings of coder %q to %s\n", verb, len(res.Codings), analysis.AutoCoder, corpus.CodingsDir+"/"+analysis.AutoCoder+".jsonl")
+	fmt.Fprintf(opts.IO.ErrOut, "%s %d codings of coder %q to %s\n", verb, tally.codings, analysis.AutoCoder, corpus.CodingsDir+"/"+analysis.AutoCoder+".jsonl")
 	if len(empty) > 0 {
 		fmt.Fprintf(opts.IO.ErrOut, "Rules matched nothing for: %s\n", strings.Join(empty, ", "))
 	}

@@ -211,21 +211,24 @@ func runSheetExport(opts *SheetExportOptions) error {
 	if err != nil {
 		return err
 	}
-	var review []analysis.Coding
-	if opts.From != "" {
-		// The sources named must exist before the codings are read.
-		for _, id := range sheetTrim(opts.Sources) {
-			if _, err := p.Source(id, false); err != nil {
-				return fmt.Errorf("--sources: %w", err)
-			}
-		}
-		if review, err = sheetReviewCodings(p, opts.From, codes, sheetTrim(opts.Sources)); err != nil {
+	// The sources named must exist before the codings are read.
+	named := sheetTrim(opts.Sources)
+	var srcs []*corpus.Source
+	if len(named) > 0 {
+		if srcs, err = sheetNamedSources(p, named); err != nil {
 			return err
 		}
 	}
-	srcs, err := sheetSources(p, sheetTrim(opts.Sources), opts.Unit, roles, review, opts.From != "")
-	if err != nil {
-		return err
+	var review []export.SheetCoding
+	if opts.From != "" {
+		if review, err = sheetReviewCodings(p, opts.From, codes, named); err != nil {
+			return err
+		}
+	}
+	if len(named) == 0 {
+		if srcs, err = sheetAllSources(p, opts.Unit, roles, review, opts.From != ""); err != nil {
+			return err
+		}
 	}
 	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
 	if err != nil {
@@ -239,7 +242,15 @@ func runSheetExport(opts *SheetExportOptions) error {
 		Codebook: cb,
 		Codes:    codes,
 		Sources:  srcs,
-		Review:   review,
+		Read: func(id string) (*corpus.Source, error) {
+			src, err := p.Source(id, true)
+			if err != nil && len(named) > 0 {
+				err = fmt.Errorf("--sources: %w", err)
+			}
+			return src, err
+		},
+		Review:  review,
+		MaxRows: sheetMaxRows,
 		Cite: func(src *corpus.Source) string {
 			return corpus.Citation(p.Config.Citation, src, corpus.CaseAttrs(src, cases))
 		},
@@ -362,29 +373,42 @@ func sheetTooMany(rows string) error {
 	return errs.New("", 0, 0, "%s rows, more than a worksheet holds; make several sheets with --sources", rows)
 }
 
-// sheetSources reads the sources named, or all, with their text, one at a
-// time, keeping of each only the segments of unit (the sheet lists no
-// others), so that a sheet as large as a worksheet holds fits in memory.
-// A codes sheet with more rows than a worksheet holds is refused before
-// its sources are read (with roles, as soon as the rows counted pass the
-// limit). A review sheet (review true) needs only the sources of the
-// codings under review.
-func sheetSources(p *corpus.Project, ids []string, unit string, roles []string, codings []analysis.Coding, review bool) ([]*corpus.Source, error) {
-	fromFlag := len(ids) > 0
-	if !fromFlag {
-		infos, err := p.SourceInfos()
+// sheetNamedSources reads the metadata of the sources named by --sources,
+// in the order given: the sheet reads each with its text when it writes its
+// rows (export.CodingSheet.Read), and reports one it cannot read then.
+func sheetNamedSources(p *corpus.Project, ids []string) ([]*corpus.Source, error) {
+	out := make([]*corpus.Source, 0, len(ids))
+	for _, id := range ids {
+		src, err := p.Source(id, false)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--sources: %w", err)
 		}
-		if len(infos) == 0 {
-			return nil, errs.New("", 0, 0, "the project has no sources yet; see 'thematic ingest'")
-		}
+		src.Segments = nil
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+// sheetAllSources lists every source of the project with its metadata
+// alone, in id order (a review sheet, review true: only those with codings
+// under review, as no row can come from the others). A codes sheet without
+// --roles of more rows than a worksheet holds is refused here, from the
+// segment counts; with --roles the sheet refuses it as soon as the rows it
+// writes pass the limit, having written nothing.
+func sheetAllSources(p *corpus.Project, unit string, roles []string, codings []export.SheetCoding, review bool) ([]*corpus.Source, error) {
+	infos, err := p.SourceInfos()
+	if err != nil {
+		return nil, err
+	}
+	if len(infos) == 0 {
+		return nil, errs.New("", 0, 0, "the project has no sources yet; see 'thematic ingest'")
+	}
+	if !review && len(roles) == 0 {
 		rows := 0
 		for i := range infos {
-			ids = append(ids, infos[i].ID)
 			rows += infos[i].Units[unit]
 		}
-		if !review && len(roles) == 0 && rows > sheetMaxRows {
+		if rows > sheetMaxRows {
 			return nil, sheetTooMany(strconv.Itoa(rows))
 		}
 	}
@@ -395,40 +419,22 @@ func sheetSources(p *corpus.Project, ids []string, unit string, roles []string, 
 			coded[codings[i].Source] = true
 		}
 	}
-	var out []*corpus.Source
-	rows := 0
-	for _, id := range ids {
-		if review && !fromFlag && !coded[id] {
-			continue // no row can come from it
+	out := make([]*corpus.Source, 0, len(infos))
+	for i := range infos {
+		if review && !coded[infos[i].ID] {
+			continue
 		}
-		src, err := p.Source(id, true)
-		if err != nil {
-			if fromFlag {
-				return nil, fmt.Errorf("--sources: %w", err)
-			}
-			return nil, err
-		}
-		src.Segments = analysis.SheetSegments(src, unit, nil)
-		if !review {
-			for _, g := range src.Segments {
-				if len(roles) == 0 || slices.Contains(roles, g.Role) {
-					rows++
-				}
-			}
-			if rows > sheetMaxRows {
-				return nil, sheetTooMany("more than " + strconv.Itoa(sheetMaxRows))
-			}
-		}
-		out = append(out, src)
+		out = append(out, &infos[i].Source)
 	}
 	return out, nil
 }
 
 // sheetReviewCodings reads the codings of from under review: of the codes
 // (every code when nil) on the sources named (all when none). They are
-// read from the codings cache a few codes at a time, so that only those
-// under review are held. More than a worksheet holds is refused.
-func sheetReviewCodings(p *corpus.Project, from string, codes []*codebook.Node, srcIDs []string) ([]analysis.Coding, error) {
+// read from the codings cache a few codes at a time and kept compact (what
+// the sheet needs of each, the ids shared), so that only those under
+// review are held. More than a worksheet holds is refused.
+func sheetReviewCodings(p *corpus.Project, from string, codes []*codebook.Node, srcIDs []string) ([]export.SheetCoding, error) {
 	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
 	have, err := store.Coders()
 	if err != nil {
@@ -450,23 +456,33 @@ func sheetReviewCodings(p *corpus.Project, from string, codes []*codebook.Node, 
 			inSrcs[id] = true
 		}
 	}
-	var out []analysis.Coding
+	ids := map[string]string{} // one copy of each source and code id
+	intern := func(s string) string {
+		if t, ok := ids[s]; ok {
+			return t
+		}
+		s = strings.Clone(s)
+		ids[s] = s
+		return s
+	}
+	var out []export.SheetCoding
 	placed := 0
 	err = agreeEachBatch(p, from, func(code string) bool { return inCodes == nil || inCodes[code] }, func(cs []analysis.Coding) error {
 		for i := range cs {
-			if inSrcs != nil && !inSrcs[cs[i].Source] {
+			c := &cs[i]
+			if inSrcs != nil && !inSrcs[c.Source] {
 				continue
 			}
-			if !cs[i].Orphan {
+			if !c.Orphan {
 				if placed++; placed > sheetMaxRows {
 					return sheetTooMany("more than " + strconv.Itoa(sheetMaxRows))
 				}
 			}
-			out = append(out, cs[i])
+			out = append(out, export.SheetCoding{Source: intern(c.Source), Start: c.Start, End: c.End, Code: intern(c.Code), Orphan: c.Orphan})
 		}
 		return nil
 	})
-	return out, err
+	return slices.Clip(out), err
 }
 
 // sheetImportResult is what 'thematic sheet import --json' prints.
