@@ -2,16 +2,19 @@ package export
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -37,14 +40,41 @@ type CodingSheet struct {
 	// Codes are the code columns of a codes sheet, in order; for a review
 	// sheet, the codes whose codings are listed (nil: every code).
 	Codes []*codebook.Node
-	// Sources are the sources to list, with their text, in order.
+	// Sources are the sources to list, in order: with their text and
+	// segments, or, when Read is set, with their metadata alone (as
+	// corpus.Project.SourceInfos gives it).
 	Sources []*corpus.Source
+	// Read, when set, reads a source by id with its text and segments (as
+	// corpus.Project.Source does with text). Each source of Sources is
+	// read, in order, when its rows are written, and dropped after: the
+	// sheet holds a source or two at a time however many it lists. Read is
+	// called on a goroutine of its own, one call at a time, a source ahead
+	// of the one being written; an error it returns stops the sheet and is
+	// returned as it is.
+	Read func(id string) (*corpus.Source, error)
 	// Cite gives a source's citation label; nil shows the source id.
 	Cite func(src *corpus.Source) string
 	// Review holds the codings to review (those of About.From). Orphaned
 	// codings, codings of other sources or codes, and codings outside
 	// About.Roles are left out.
-	Review []analysis.Coding
+	Review []SheetCoding // MaxRows, when above 0, caps the data rows below the most a
+	// worksheet holds: a sheet with more is refused.
+	MaxRows int
+}
+
+// SheetCoding is a coding to review on a sheet: the little of an
+// analysis.Coding that a review sheet needs (a quarter of its size), so
+// that a sheet's worth of them stays small.
+type SheetCoding struct {
+	Source     string
+	Start, End int // code points, as in analysis.Coding
+	Code       string
+	Orphan     bool // no longer placed in its source: left out
+}
+
+// SheetCodingOf returns what a review sheet needs of c.
+func SheetCodingOf(c *analysis.Coding) SheetCoding {
+	return SheetCoding{Source: c.Source, Start: c.Start, End: c.End, Code: c.Code, Orphan: c.Orphan}
 }
 
 // SheetStats tell what a coding sheet holds.
@@ -59,23 +89,36 @@ type SheetStats struct {
 // compares the cells with it (analysis.SheetImportOptions.CellText).
 func SheetCellText(s string) string { return FitCell(CleanText(s)) }
 
-// WriteCodingSheet writes the sheet at path, atomically.
+// WriteCodingSheet writes the sheet at path, atomically: a sheet refused
+// part of the way through (see EncodeCodingSheet) leaves path as it was.
+// The workbook goes to the file as it is compressed, never whole in memory.
 func WriteCodingSheet(path string, cs *CodingSheet) (SheetStats, error) {
 	var st SheetStats
 	err := fsx.WriteWith(path, 0o644, func(w io.Writer) error {
+		save := func(f *excelize.File) error { return f.Write(w) }
+		if file, ok := w.(*os.File); ok {
+			save = func(f *excelize.File) error { return writeXLSXFile(f, file) }
+		}
 		var err error
-		st, err = EncodeCodingSheet(w, cs)
+		st, err = encodeCodingSheet(cs, save)
 		return err
 	})
 	return st, err
 }
 
-// sheetRow is one data row to write: a segment (codes mode) or a coding
-// (review mode) of a source.
-type sheetRow struct {
-	src *corpus.Source
-	seg corpus.Segment   // codes mode
-	c   *analysis.Coding // review mode
+// rowLimit is how many data rows the Coding sheet may have: a worksheet's
+// rows less the header rows, or MaxRows when lower.
+func (cs *CodingSheet) rowLimit() int {
+	n := maxSheetRows - analysis.SheetHeaderRows
+	if cs.MaxRows > 0 {
+		n = min(n, cs.MaxRows)
+	}
+	return n
+}
+
+// errSheetTooMany is the error for a sheet whose rows pass limit.
+func errSheetTooMany(limit int) error {
+	return errs.New("", 0, 0, "more than %d rows, more than a worksheet holds; make several sheets with --sources", limit)
 }
 
 // EncodeCodingSheet writes the sheet as an xlsx workbook to w, with three
@@ -93,9 +136,21 @@ type sheetRow struct {
 //   - About (hidden and protected): what import checks — the project, the
 //     coder, the unit, the codes and each source's sha256.
 //
-// Text cells are always text, never formulas. It fails when there is no
-// row to write.
+// Text cells are always text, never formulas. The sources are taken one
+// at a time (see CodingSheet.Read) and nothing is written to w until the
+// last is done: it fails, having written nothing, when there is no row to
+// write, when the rows pass what a worksheet holds, or when a source
+// cannot be read.
+//
+// The compressed workbook is held in memory until it is written to w;
+// WriteCodingSheet writes it to its file as it goes.
 func EncodeCodingSheet(w io.Writer, cs *CodingSheet) (SheetStats, error) {
+	return encodeCodingSheet(cs, func(f *excelize.File) error { return f.Write(w) })
+}
+
+// encodeCodingSheet makes the workbook of EncodeCodingSheet and has save
+// write it.
+func encodeCodingSheet(cs *CodingSheet, save func(f *excelize.File) error) (SheetStats, error) {
 	var st SheetStats
 	about := cs.About
 	review := about.From != ""
@@ -121,29 +176,7 @@ func EncodeCodingSheet(w io.Writer, cs *CodingSheet) (SheetStats, error) {
 	for _, n := range cs.Codes {
 		about.Codes = append(about.Codes, n.ID)
 	}
-	var rows []sheetRow
-	if review {
-		rows, st.Skipped = reviewRows(cs)
-	} else {
-		rows = codesRows(cs)
-	}
-	if len(rows) == 0 {
-		what := "no segments"
-		if review {
-			what = "no codings of " + about.From
-		}
-		return st, errs.New("", 0, 0, "%s to put on the sheet (check --sources, --codes, --roles)", what)
-	}
-	if len(rows)+analysis.SheetHeaderRows > maxSheetRows {
-		return st, errs.New("", 0, 0, "%d rows, more than a worksheet holds; make several sheets with --sources", len(rows))
-	}
 	about.Sources = nil
-	for i, r := range rows {
-		if i == 0 || r.src != rows[i-1].src {
-			about.Sources = append(about.Sources, analysis.SheetSource{ID: r.src.ID, SHA: r.src.SHA})
-		}
-	}
-	st.Rows, st.Sources = len(rows), len(about.Sources)
 
 	f := excelize.NewFile()
 	defer f.Close()
@@ -166,12 +199,14 @@ func EncodeCodingSheet(w io.Writer, cs *CodingSheet) (SheetStats, error) {
 	}
 	sw := &sheetWriter{f: f, st: ss, cs: cs, about: &about}
 	if review {
-		err = sw.reviewSheet(rows)
+		err = sw.reviewSheet()
 	} else {
-		err = sw.codesSheet(rows)
+		err = sw.codesSheet()
 	}
+	st = sw.stats
+	st.Sources = len(about.Sources)
 	if err != nil {
-		return st, fmt.Errorf("export: sheet %q: %w", analysis.SheetNameCoding, err)
+		return st, err
 	}
 	if err := sw.codebookSheet(); err != nil {
 		return st, fmt.Errorf("export: sheet %q: %w", analysis.SheetNameCodebook, err)
@@ -179,29 +214,188 @@ func EncodeCodingSheet(w io.Writer, cs *CodingSheet) (SheetStats, error) {
 	if err := sw.aboutSheet(); err != nil {
 		return st, fmt.Errorf("export: sheet %q: %w", analysis.SheetNameAbout, err)
 	}
-	if err := f.Write(w); err != nil {
+	if err := save(f); err != nil {
 		return st, fmt.Errorf("export: xlsx: %w", err)
 	}
 	return st, nil
 }
 
-// codesRows lists the segments of the unit (and roles) of every source.
-func codesRows(cs *CodingSheet) []sheetRow {
-	var rows []sheetRow
-	for _, src := range cs.Sources {
-		for _, seg := range analysis.SheetSegments(src, cs.About.Unit, cs.About.Roles) {
-			rows = append(rows, sheetRow{src: src, seg: seg})
-		}
+// writeXLSXFile writes f's workbook to file, from its current offset, as
+// it is compressed: excelize's own Write first makes the whole package in
+// a buffer, which for a sheet of a million rows is hundreds of megabytes.
+// The bytes are those Write would write, down to the mark excelize puts on
+// parts of 4 GiB or more (their local headers say zip64, version 4.5,
+// which Excel checks), put here once the package is written, since only
+// then are the parts' sizes and places known.
+func writeXLSXFile(f *excelize.File, file *os.File) error {
+	start, err := file.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
 	}
-	return rows
+	bw := bufio.NewWriterSize(file, 256<<10)
+	zw := &sheetZip{zw: zip.NewWriter(bw)}
+	f.ZipWriter = func(io.Writer) excelize.ZipWriter { return zw }
+	// The buffer excelize returns stays empty: the parts went to zw.
+	if _, err := f.WriteToBuffer(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if len(zw.big) == 0 {
+		return nil
+	}
+	end, err := file.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	return markZip64(file, start, end-start, zw.big)
 }
 
-// reviewRows lists the codings to review in source order, then by span and
-// code, one row per distinct span and code.
-func reviewRows(cs *CodingSheet) (rows []sheetRow, skipped int) {
-	order := make(map[string]int, len(cs.Sources))
+// sheetZip is the zip writer excelize writes a workbook through, counting
+// what goes into each part.
+type sheetZip struct {
+	zw  *zip.Writer
+	cur *sheetZipPart
+	big []string // parts of more than 4 GiB - 1 bytes
+}
+
+// sheetZipPart counts the bytes written to a part.
+type sheetZipPart struct {
+	w    io.Writer
+	name string
+	n    int64
+}
+
+func (p *sheetZipPart) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	return n, err
+}
+
+// done ends the count of the current part.
+func (z *sheetZip) done() {
+	if z.cur != nil && z.cur.n > math.MaxUint32 {
+		z.big = append(z.big, z.cur.name)
+	}
+	z.cur = nil
+}
+
+func (z *sheetZip) Create(name string) (io.Writer, error) {
+	z.done()
+	w, err := z.zw.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	z.cur = &sheetZipPart{w: w, name: name}
+	return z.cur, nil
+}
+
+func (z *sheetZip) AddFS(fsys fs.FS) error {
+	z.done()
+	return z.zw.AddFS(fsys)
+}
+
+func (z *sheetZip) Close() error {
+	z.done()
+	return z.zw.Close()
+}
+
+// markZip64 sets to 4.5 (zip64) the version needed to extract in the local
+// headers of the parts named, in the zip package of size bytes at offset
+// start of file, as excelize does in the buffers it writes.
+func markZip64(file *os.File, start, size int64, names []string) error {
+	zr, err := zip.NewReader(io.NewSectionReader(file, start, size), size)
+	if err != nil {
+		return err
+	}
+	const localHeaderLen = 30 // before the name; archive/zip writes no extra field here
+	for _, zf := range zr.File {
+		if !slices.Contains(names, zf.Name) {
+			continue
+		}
+		data, err := zf.DataOffset()
+		if err != nil {
+			return err
+		}
+		at := data - localHeaderLen - int64(len(zf.Name))
+		h := make([]byte, localHeaderLen+len(zf.Name))
+		if _, err := file.ReadAt(h, start+at); err != nil {
+			return err
+		}
+		if string(h[:4]) != "PK\x03\x04" || binary.LittleEndian.Uint16(h[26:]) != uint16(len(zf.Name)) ||
+			binary.LittleEndian.Uint16(h[28:]) != 0 || string(h[localHeaderLen:]) != zf.Name {
+			return fmt.Errorf("zip part %s: local header not found", zf.Name)
+		}
+		if _, err := file.WriteAt([]byte{45, 0}, start+at+4); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachSource calls fn with each source of the sheet in order, with its
+// text and segments: as given, or read with Read, the next one on another
+// goroutine while fn takes the current one. Errors from Read and fn are
+// returned as they are.
+func (cs *CodingSheet) eachSource(fn func(src *corpus.Source) error) error {
+	if cs.Read == nil {
+		for _, src := range cs.Sources {
+			if err := fn(src); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	type read struct {
+		src *corpus.Source
+		err error
+	}
+	next := make(chan read) // unbuffered: one source read ahead, no more
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(next)
+		for _, s := range cs.Sources {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			src, err := cs.Read(s.ID)
+			select {
+			case next <- read{src, err}:
+			case <-quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(quit)
+		<-done
+	}()
+	for r := range next {
+		if r.err != nil {
+			return r.err
+		}
+		if err := fn(r.src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reviewOrder returns the codings to review in source order, then by span
+// and code (a stable sort: codings alike keep their order), as runs, one
+// per source of cs.Sources. Codings of other sources or codes are left out.
+func reviewOrder(cs *CodingSheet) [][]*SheetCoding {
+	order := make(map[string]int32, len(cs.Sources))
 	for i, s := range cs.Sources {
-		order[s.ID] = i
+		order[s.ID] = int32(i)
 	}
 	var codes map[string]bool
 	if len(cs.Codes) > 0 {
@@ -210,49 +404,40 @@ func reviewRows(cs *CodingSheet) (rows []sheetRow, skipped int) {
 			codes[n.ID] = true
 		}
 	}
-	var picked []*analysis.Coding
+	// Count the codings of each source, then place them: a bucket per
+	// source, in the codings' order.
+	ord := make([]int32, len(cs.Review))
+	count := make([]int, len(cs.Sources)+1)
 	for i := range cs.Review {
 		c := &cs.Review[i]
-		if _, ok := order[c.Source]; !ok || codes != nil && !codes[c.Code] {
+		o, ok := order[c.Source]
+		if !ok || codes != nil && !codes[c.Code] {
+			ord[i] = -1
 			continue
 		}
-		picked = append(picked, c)
+		ord[i] = o
+		count[o+1]++
 	}
-	slices.SortStableFunc(picked, func(a, b *analysis.Coding) int {
-		return cmp.Or(cmp.Compare(order[a.Source], order[b.Source]), cmp.Compare(a.Start, b.Start),
-			cmp.Compare(a.End, b.End), strings.Compare(a.Code, b.Code))
-	})
-	unitSegs := map[*corpus.Source][]corpus.Segment{}
-	length := map[*corpus.Source]int{}
-	for i, c := range picked {
-		src := cs.Sources[order[c.Source]]
-		n, ok := length[src]
-		if !ok {
-			n = utf8.RuneCountInString(src.Text)
-			length[src] = n
-		}
-		key := analysis.SheetKey{Source: c.Source, Start: c.Start, End: c.End, Code: c.Code}
-		if back, err := analysis.ParseSheetKey(key.String()); c.Orphan || c.End > n || err != nil || back != key {
-			skipped++ // no longer placed, or a code id no key can hold
-			continue
-		}
-		if i > 0 && picked[i-1].Source == c.Source && picked[i-1].Start == c.Start && picked[i-1].End == c.End && picked[i-1].Code == c.Code {
-			continue
-		}
-		if len(cs.About.Roles) > 0 {
-			segs, ok := unitSegs[src]
-			if !ok {
-				segs = analysis.SheetSegments(src, cs.About.Unit, nil)
-				unitSegs[src] = segs
-			}
-			_, _, first := analysis.SheetContext(segs, c.Start, c.End)
-			if first == nil || !slices.Contains(cs.About.Roles, first.Role) {
-				continue
-			}
-		}
-		rows = append(rows, sheetRow{src: src, c: c})
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
 	}
-	return rows, skipped
+	picked := make([]*SheetCoding, count[len(count)-1])
+	at := slices.Clone(count[:len(cs.Sources)])
+	for i, o := range ord {
+		if o >= 0 {
+			picked[at[o]] = &cs.Review[i]
+			at[o]++
+		}
+	}
+	runs := make([][]*SheetCoding, len(cs.Sources))
+	for i := range runs {
+		run := picked[count[i]:count[i+1]:count[i+1]]
+		slices.SortStableFunc(run, func(a, b *SheetCoding) int {
+			return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.Code, b.Code))
+		})
+		runs[i] = run
+	}
+	return runs
 }
 
 // sheetStyles are the cell styles of a coding sheet.
@@ -307,6 +492,7 @@ type sheetWriter struct {
 	st    *sheetStyles
 	cs    *CodingSheet
 	about *analysis.SheetAbout
+	stats SheetStats // Rows and Skipped, as the Coding sheet is written
 }
 
 // sheetColumn is a column of a written sheet.
@@ -404,8 +590,10 @@ func dropDown(first, lastCol, nrows int, title, msg string, set func(dv *exceliz
 	return dv, nil
 }
 
-// codesSheet writes the Coding sheet of a codes sheet.
-func (w *sheetWriter) codesSheet(rows []sheetRow) error {
+// codesSheet writes the Coding sheet of a codes sheet: a row per segment
+// of the unit (and roles) of each source.
+func (w *sheetWriter) codesSheet() error {
+	fail := func(err error) error { return fmt.Errorf("export: sheet %q: %w", analysis.SheetNameCoding, err) }
 	fixed := len(analysis.SheetColumns)
 	cols := []sheetColumn{{"Key", 18}, {"Citation", 16}, {"Speaker", 14}, {"Line", 6}, {"Text", 70}}
 	titles := slices.Clone(analysis.SheetColumns)
@@ -420,29 +608,61 @@ func (w *sheetWriter) codesSheet(rows []sheetRow) error {
 	}
 	sw, err := w.start(analysis.SheetNameCoding, cols, true, fixed, analysis.SheetHeaderRows)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if err := w.headerRows(sw, titles, names, nameStyle); err != nil {
-		return err
+		return fail(err)
+	}
+	unit, roles := w.about.Unit, w.about.Roles
+	listed := func(g *corpus.Segment) bool {
+		return g.Unit == unit && (len(roles) == 0 || slices.Contains(roles, g.Role))
 	}
 	cells := make([]any, len(cols))
-	var ti *analysis.TextIndex
-	for i, r := range rows {
-		if i == 0 || r.src != rows[i-1].src {
-			ti = analysis.NewTextIndex(r.src.Text)
+	mark := any(excelize.Cell{StyleID: w.st.mark}) // the same empty cell in every code column
+	rows, limit := 0, w.cs.rowLimit()
+	err = w.cs.eachSource(func(src *corpus.Source) error {
+		n := 0
+		for k := range src.Segments {
+			if listed(&src.Segments[k]) {
+				n++
+			}
 		}
-		key := analysis.SheetKey{Source: r.src.ID, Segment: r.seg.ID}
-		cells[0] = w.text(key.String(), w.st.key)
-		cells[1] = w.text(w.cite(r.src), w.st.plain)
-		cells[2] = w.text(r.seg.Speaker, w.st.plain)
-		cells[3] = excelize.Cell{StyleID: w.st.number, Value: r.seg.Line}
-		cells[4] = w.text(ti.Slice(r.seg.Start, r.seg.End), w.st.text)
-		for j := fixed; j < len(cells); j++ {
-			cells[j] = excelize.Cell{StyleID: w.st.mark}
+		if n == 0 {
+			return nil
 		}
-		if err := sw.SetRow("A"+strconv.Itoa(i+1+analysis.SheetHeaderRows), cells); err != nil {
-			return err
+		if rows+n > limit {
+			return errSheetTooMany(limit)
 		}
+		w.about.Sources = append(w.about.Sources, analysis.SheetSource{ID: src.ID, SHA: src.SHA})
+		ti := analysis.NewTextIndex(src.Text)
+		cite := w.text(w.cite(src), w.st.plain)
+		for k := range src.Segments {
+			seg := &src.Segments[k]
+			if !listed(seg) {
+				continue
+			}
+			rows++
+			key := analysis.SheetKey{Source: src.ID, Segment: seg.ID}
+			cells[0] = w.text(key.String(), w.st.key)
+			cells[1] = cite
+			cells[2] = w.text(seg.Speaker, w.st.plain)
+			cells[3] = excelize.Cell{StyleID: w.st.number, Value: seg.Line}
+			cells[4] = w.text(ti.Slice(seg.Start, seg.End), w.st.text)
+			for j := fixed; j < len(cells); j++ {
+				cells[j] = mark
+			}
+			if err := sw.SetRow("A"+strconv.Itoa(rows+analysis.SheetHeaderRows), cells); err != nil {
+				return fail(err)
+			}
+		}
+		return nil
+	})
+	w.stats.Rows = rows
+	if err != nil {
+		return err
+	}
+	if rows == 0 {
+		return errs.New("", 0, 0, "no segments to put on the sheet (check --sources, --codes, --roles)")
 	}
 	// The definitions as comments on the code ids; after the rows, as
 	// excelize's stream writer wants.
@@ -453,20 +673,26 @@ func (w *sheetWriter) codesSheet(rows []sheetRow) error {
 		cell, _ := excelize.CoordinatesToCellName(fixed+i+1, 1)
 		text := CleanText(n.Name + ": " + n.Definition)
 		if err := w.f.AddComment(analysis.SheetNameCoding, excelize.Comment{Cell: cell, Author: "thematic", Text: cutRunes(text, 1000)}); err != nil {
-			return err
+			return fail(err)
 		}
 	}
-	marks, err := dropDown(fixed+1, len(cols), len(rows), "Mark with x",
+	marks, err := dropDown(fixed+1, len(cols), rows, "Mark with x",
 		"Mark a code that applies to the segment with x; leave the cell empty otherwise.",
 		func(dv *excelize.DataValidation) error { return dv.SetDropList(analysis.SheetMarks[:1]) })
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	return w.finish(sw, len(cols), len(rows), []*excelize.DataValidation{marks})
+	if err := w.finish(sw, len(cols), rows, []*excelize.DataValidation{marks}); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
-// reviewSheet writes the Coding sheet of a review sheet.
-func (w *sheetWriter) reviewSheet(rows []sheetRow) error {
+// reviewSheet writes the Coding sheet of a review sheet: a row per coding
+// to review, in source order, then by span and code, one per distinct span
+// and code.
+func (w *sheetWriter) reviewSheet() error {
+	fail := func(err error) error { return fmt.Errorf("export: sheet %q: %w", analysis.SheetNameCoding, err) }
 	cols := []sheetColumn{{"Key", 18}, {"Citation", 16}, {"Speaker", 14}, {"Line", 6}, {"Text", 50},
 		{"Quote", 45}, {"Code", 18}, {"Decision", 12}, {"Correct code", 18}, {"Note", 30}}
 	titles := append(slices.Clone(analysis.SheetColumns), analysis.SheetReviewColumns...)
@@ -480,64 +706,96 @@ func (w *sheetWriter) reviewSheet(rows []sheetRow) error {
 	nameStyle[0] = w.st.key
 	sw, err := w.start(analysis.SheetNameCoding, cols, true, 0, analysis.SheetHeaderRows)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	if err := w.headerRows(sw, titles, names, nameStyle); err != nil {
-		return err
+		return fail(err)
 	}
-	type srcState struct {
-		ti       *analysis.TextIndex
-		unitSegs []corpus.Segment
-		pos      int // code point up to which lines are counted
-		line     int // line of pos
-	}
-	var cur *srcState
-	var curSrc *corpus.Source
+	runs := reviewOrder(w.cs)
+	roles := w.about.Roles
 	cells := make([]any, len(cols))
-	for i, r := range rows {
-		if r.src != curSrc {
-			curSrc = r.src
-			cur = &srcState{ti: analysis.NewTextIndex(r.src.Text), unitSegs: analysis.SheetSegments(r.src, w.about.Unit, nil), line: 1}
+	mark := any(excelize.Cell{StyleID: w.st.mark})
+	rows, next, limit := 0, 0, w.cs.rowLimit()
+	err = w.cs.eachSource(func(src *corpus.Source) error {
+		run := runs[next]
+		runs[next] = nil
+		next++
+		if len(run) == 0 {
+			return nil
 		}
-		c := r.c
-		cur.line += strings.Count(cur.ti.Slice(cur.pos, c.Start), "\n")
-		cur.pos = c.Start
-		from, to, first := analysis.SheetContext(cur.unitSegs, c.Start, c.End)
-		speaker := ""
-		if first != nil {
-			speaker = first.Speaker
+		ti := analysis.NewTextIndex(src.Text)
+		unitSegs := analysis.SheetSegments(src, w.about.Unit, nil)
+		var cite any
+		pos, line := 0, 1 // lines are counted up to code point pos
+		for j, c := range run {
+			key := analysis.SheetKey{Source: c.Source, Start: c.Start, End: c.End, Code: c.Code}
+			ks := key.String()
+			if back, err := analysis.ParseSheetKey(ks); c.Orphan || c.End > ti.Len() || err != nil || back != key {
+				w.stats.Skipped++ // no longer placed, or a code id no key can hold
+				continue
+			}
+			if j > 0 && run[j-1].Start == c.Start && run[j-1].End == c.End && run[j-1].Code == c.Code {
+				continue // listed once
+			}
+			from, to, first := analysis.SheetContext(unitSegs, c.Start, c.End)
+			if len(roles) > 0 && (first == nil || !slices.Contains(roles, first.Role)) {
+				continue
+			}
+			if rows++; rows > limit {
+				return errSheetTooMany(limit)
+			}
+			if cite == nil {
+				w.about.Sources = append(w.about.Sources, analysis.SheetSource{ID: src.ID, SHA: src.SHA})
+				cite = w.text(w.cite(src), w.st.plain)
+			}
+			line += strings.Count(ti.Slice(pos, c.Start), "\n")
+			pos = c.Start
+			speaker := ""
+			if first != nil {
+				speaker = first.Speaker
+			}
+			cells[0] = w.text(ks, w.st.key)
+			cells[1] = cite
+			cells[2] = w.text(speaker, w.st.plain)
+			cells[3] = excelize.Cell{StyleID: w.st.number, Value: line}
+			cells[4] = w.text(ti.Slice(from, to), w.st.text)
+			cells[5] = w.text(ti.Slice(c.Start, c.End), w.st.text)
+			cells[6] = w.text(c.Code, w.st.plain)
+			for k := 7; k < len(cells); k++ {
+				cells[k] = mark
+			}
+			if err := sw.SetRow("A"+strconv.Itoa(rows+analysis.SheetHeaderRows), cells); err != nil {
+				return fail(err)
+			}
 		}
-		key := analysis.SheetKey{Source: c.Source, Start: c.Start, End: c.End, Code: c.Code}
-		cells[0] = w.text(key.String(), w.st.key)
-		cells[1] = w.text(w.cite(r.src), w.st.plain)
-		cells[2] = w.text(speaker, w.st.plain)
-		cells[3] = excelize.Cell{StyleID: w.st.number, Value: cur.line}
-		cells[4] = w.text(cur.ti.Slice(from, to), w.st.text)
-		cells[5] = w.text(cur.ti.Slice(c.Start, c.End), w.st.text)
-		cells[6] = w.text(c.Code, w.st.plain)
-		for j := 7; j < len(cells); j++ {
-			cells[j] = excelize.Cell{StyleID: w.st.mark}
-		}
-		if err := sw.SetRow("A"+strconv.Itoa(i+1+analysis.SheetHeaderRows), cells); err != nil {
-			return err
-		}
-	}
-	decisions, err := dropDown(8, 8, len(rows), "Decision", "Choose accept, reject or correct.",
-		func(dv *excelize.DataValidation) error { return dv.SetDropList(analysis.SheetDecisions) })
+		return nil
+	})
+	w.stats.Rows = rows
 	if err != nil {
 		return err
+	}
+	if rows == 0 {
+		return errs.New("", 0, 0, "no codings of %s to put on the sheet (check --sources, --codes, --roles)", w.about.From)
+	}
+	decisions, err := dropDown(8, 8, rows, "Decision", "Choose accept, reject or correct.",
+		func(dv *excelize.DataValidation) error { return dv.SetDropList(analysis.SheetDecisions) })
+	if err != nil {
+		return fail(err)
 	}
 	lists := []*excelize.DataValidation{decisions}
 	if n := len(w.cs.Codebook.Codes()); n > 0 {
 		ids := "'" + analysis.SheetNameCodebook + "'!$A$2:$A$" + strconv.Itoa(n+1)
-		correct, err := dropDown(9, 9, len(rows), "Correct code", "Choose a code id from the Codebook sheet.",
+		correct, err := dropDown(9, 9, rows, "Correct code", "Choose a code id from the Codebook sheet.",
 			func(dv *excelize.DataValidation) error { dv.SetSqrefDropList(ids); return nil })
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		lists = append(lists, correct)
 	}
-	return w.finish(sw, len(cols), len(rows), lists)
+	if err := w.finish(sw, len(cols), rows, lists); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // cite is a source's citation label, or its id.

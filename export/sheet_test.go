@@ -111,14 +111,23 @@ func reviewSheet(t testing.TB) (*CodingSheet, []*corpus.Source, *codebook.Codebo
 		Codebook: cb,
 		Sources:  srcs,
 		Cite:     sheetCite,
-		Review: []analysis.Coding{
+		Review: reviewCodings(
 			codingOf(t, d01, "Then I said no to extra shifts 😀.", "limits"),
 			codingOf(t, p01, "I set limits on my time", "limits"),
 			codingOf(t, p01, "I say no.", "saying-no"),
 			orphan,
 			codingOf(t, d01, "Felt naïve about the role.", "naivety"),
-		},
+		),
 	}, srcs, cb
+}
+
+// reviewCodings is what a review sheet takes of codings.
+func reviewCodings(cs ...analysis.Coding) []SheetCoding {
+	out := make([]SheetCoding, len(cs))
+	for i := range cs {
+		out[i] = SheetCodingOf(&cs[i])
+	}
+	return out
 }
 
 func quoteOf(t testing.TB, src *corpus.Source, quote string) (int, int) {
@@ -735,7 +744,7 @@ func TestReviewSheetSkips(t *testing.T) {
 	odd.Code = "two words"
 	other := codingOf(t, srcs[1], "Quiet day.", "naivety")
 	other.Source = "p99"
-	cs.Review = append(cs.Review, past, odd, other)
+	cs.Review = append(cs.Review, reviewCodings(past, odd, other)...)
 	st, err := EncodeCodingSheet(io.Discard, cs)
 	if err != nil {
 		t.Fatal(err)
