@@ -84,7 +84,8 @@ func TestSuggestLoadEqualsWhole(t *testing.T) {
 	}
 }
 
-// Counting n-grams in parts gives the counts of counting them at once.
+// Counting n-grams in parts, or through a sketch so small that it lets
+// nearly everything through, gives the counts of counting them at once.
 func TestNgramsCountedInParts(t *testing.T) {
 	_, srcs, _ := exampleProject(t)
 	opts := Options{Analyzer: testAnalyzer(t), NoEntities: true, CorpusReference: true, Clusters: 2, MinCount: 2}
@@ -92,16 +93,18 @@ func TestNgramsCountedInParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func(n int) { ngramPart = n }(ngramPart)
-	ngramPart = 500 // dozens of parts for the study's tokens
-	got, err := Suggest(srcs, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("in parts\n got %+v\nwant %+v", got, want)
-	}
 	if len(want.InVivo) == 0 {
 		t.Error("no in-vivo expressions: the test checks too little")
+	}
+	defer func(n, b int) { ngramPart, ngramSketchBits = n, b }(ngramPart, ngramSketchBits)
+	for _, tt := range []struct{ part, bits int }{{500, 0}, {4 << 20, 2}, {50, 3}, {4 << 20, 20}} {
+		ngramPart, ngramSketchBits = tt.part, tt.bits
+		got, err := Suggest(srcs, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("parts of %d, sketch of 2^%d:\n got %+v\nwant %+v", tt.part, tt.bits, got, want)
+		}
 	}
 }

@@ -682,41 +682,90 @@ func hashStep(h uint64, s uint32) uint64 {
 // last n-1 words are themselves frequent, which keeps the counts small.
 //
 // Most n-grams occur once, and a table of all of them takes far more memory
-// than the tokens: each level is counted in parts, the n-grams whose key
-// falls in one part at a time (one pass over the tokens each), so that
-// about ngramPart distinct n-grams are held at once.
+// than the tokens. So each level is first counted roughly, in a sketch of
+// two rows of small saturating counters indexed by two hashes of the
+// n-gram's key (counts only ever come out too high there), and then exactly,
+// in a table, for only the n-grams whose count in both rows reaches
+// MinCount: the exact counts are those of counting every n-gram, in a
+// fraction of the memory. Should even those be too many, they are counted
+// in parts, the n-grams whose key falls in one part at a time (one pass over
+// the tokens each), so that about ngramPart distinct n-grams are held at
+// once. The passes cost time linear in the tokens.
 func (e *engine) countNgrams() {
 	min := int32(e.opts.MinCount)
 	e.freq = make([]map[uint64]int32, maxN+1)
-	parts := uint64(max(1, len(e.packed)/2/ngramPart)) // about 2 bytes a token
+	// each calls fn with the key of every n-gram to count.
+	each := func(n int, fn func(h uint64)) {
+		for ui := range e.units {
+			e.unitTokens(ui)
+			for i := 0; i+n <= len(e.toks); i++ {
+				if !e.run(i, n) {
+					continue
+				}
+				if n == 2 {
+					if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
+						continue
+					}
+				} else {
+					prev := e.freq[n-1]
+					if _, ok := prev[e.hash(i, n-1)]; !ok {
+						continue
+					}
+					if _, ok := prev[e.hash(i+1, n-1)]; !ok {
+						continue
+					}
+				}
+				fn(e.hash(i, n))
+			}
+		}
+	}
+	// A row per hash, a counter per token or so (about 2 bytes a token
+	// packed), within bounds.
+	bits := ngramSketchBits
+	if bits == 0 {
+		bits = 16
+		for bits < 27 && 1<<bits < len(e.packed)/2 {
+			bits++
+		}
+	}
+	size := 1 << bits
+	sketch := make([]uint8, 2*size)
+	cells := func(h uint64) (int, int) {
+		return int(h & uint64(size-1)), size + int((h*0x9e3779b97f4a7c15)>>(64-bits))
+	}
+	floor := uint8(255) // a saturated counter may stand for more
+	if min < 255 {
+		floor = uint8(min)
+	}
 	for n := 2; n <= maxN; n++ {
+		clear(sketch)
+		each(n, func(h uint64) {
+			a, b := cells(h)
+			if sketch[a] < 255 {
+				sketch[a]++
+			}
+			if sketch[b] < 255 {
+				sketch[b]++
+			}
+		})
+		likely := 0 // cells of the first row that may hold a frequent n-gram
+		for _, c := range sketch[:size] {
+			if c >= floor {
+				likely++
+			}
+		}
+		parts := uint64(max(1, likely/ngramPart+1))
 		freq := map[uint64]int32{}
 		for part := range parts {
 			counts := map[uint64]int32{}
-			for ui := range e.units {
-				e.unitTokens(ui)
-				for i := 0; i+n <= len(e.toks); i++ {
-					if !e.run(i, n) {
-						continue
-					}
-					if n == 2 {
-						if e.stemCount[e.stem(i)] < min || e.stemCount[e.stem(i+1)] < min {
-							continue
-						}
-					} else {
-						prev := e.freq[n-1]
-						if _, ok := prev[e.hash(i, n-1)]; !ok {
-							continue
-						}
-						if _, ok := prev[e.hash(i+1, n-1)]; !ok {
-							continue
-						}
-					}
-					if h := e.hash(i, n); h%parts == part {
-						counts[h]++
-					}
+			each(n, func(h uint64) {
+				if h%parts != part {
+					return
 				}
-			}
+				if a, b := cells(h); sketch[a] >= floor && sketch[b] >= floor {
+					counts[h]++
+				}
+			})
 			for h, c := range counts {
 				if c >= min {
 					freq[h] = c
@@ -727,9 +776,13 @@ func (e *engine) countNgrams() {
 	}
 }
 
-// ngramPart is about how many distinct n-grams countNgrams counts at once:
-// one for every token, up to this many.
+// ngramPart is about how many distinct n-grams countNgrams counts exactly
+// at once.
 var ngramPart = 4 << 20
+
+// ngramSketchBits, when not 0, sets the size of countNgrams' sketch (for
+// tests: a tiny sketch lets nearly every n-gram through to the exact count).
+var ngramSketchBits = 0
 
 // cand is a candidate phrase: n words beginning and ending with a content
 // word, frequent enough.
