@@ -57,7 +57,8 @@ type CodingSheet struct {
 	// Review holds the codings to review (those of About.From). Orphaned
 	// codings, codings of other sources or codes, and codings outside
 	// About.Roles are left out.
-	Review []SheetCoding // MaxRows, when above 0, caps the data rows below the most a
+	Review []SheetCoding
+	// MaxRows, when above 0, caps the data rows below the most a
 	// worksheet holds: a sheet with more is refused.
 	MaxRows int
 }
@@ -223,10 +224,10 @@ func encodeCodingSheet(cs *CodingSheet, save func(f *excelize.File) error) (Shee
 // writeXLSXFile writes f's workbook to file, from its current offset, as
 // it is compressed: excelize's own Write first makes the whole package in
 // a buffer, which for a sheet of a million rows is hundreds of megabytes.
-// The bytes are those Write would write, down to the mark excelize puts on
-// parts of 4 GiB or more (their local headers say zip64, version 4.5,
-// which Excel checks), put here once the package is written, since only
-// then are the parts' sizes and places known.
+// The package is the one Write makes, the same parts compressed alike,
+// down to the mark excelize puts on parts of 4 GiB or more (their local
+// headers say zip64, version 4.5, which Excel checks): it is put here once
+// the package is written, when the parts' sizes and places are known.
 func writeXLSXFile(f *excelize.File, file *os.File) error {
 	start, err := file.Seek(0, io.SeekCurrent)
 	if err != nil {
@@ -716,6 +717,7 @@ func (w *sheetWriter) reviewSheet() error {
 	cells := make([]any, len(cols))
 	mark := any(excelize.Cell{StyleID: w.st.mark})
 	rows, next, limit := 0, 0, w.cs.rowLimit()
+	var unitSegs []corpus.Segment
 	err = w.cs.eachSource(func(src *corpus.Source) error {
 		run := runs[next]
 		runs[next] = nil
@@ -724,7 +726,14 @@ func (w *sheetWriter) reviewSheet() error {
 			return nil
 		}
 		ti := analysis.NewTextIndex(src.Text)
-		unitSegs := analysis.SheetSegments(src, w.about.Unit, nil)
+		// The unit's segments (analysis.SheetSegments without roles), in
+		// a buffer each source reuses.
+		unitSegs = unitSegs[:0]
+		for k := range src.Segments {
+			if src.Segments[k].Unit == w.about.Unit {
+				unitSegs = append(unitSegs, src.Segments[k])
+			}
+		}
 		var cite any
 		pos, line := 0, 1 // lines are counted up to code point pos
 		for j, c := range run {

@@ -364,11 +364,13 @@ func sheetCodes(cb *codebook.Codebook, ids []string, review bool) ([]*codebook.N
 }
 
 // sheetMaxRows is how many rows of data a Coding sheet can hold: Excel's
-// 1,048,576 rows less the header rows.
+// 1,048,576 rows less the header rows (export.CodingSheet.MaxRows; a
+// variable, for the tests).
 var sheetMaxRows = 1<<20 - analysis.SheetHeaderRows
 
 // sheetTooMany is the error for a sheet of more rows than a worksheet
-// holds, found before the sources are read.
+// holds, found before the sources are read (the sheet's own, found as it
+// writes the rows, says the same).
 func sheetTooMany(rows string) error {
 	return errs.New("", 0, 0, "%s rows, more than a worksheet holds; make several sheets with --sources", rows)
 }
@@ -524,13 +526,9 @@ func runSheetImport(opts *SheetImportOptions) error {
 		return err
 	}
 	defer unlock()
-	srcs, err := p.Sources(true)
+	byID, err := sheetImportSources(p, data)
 	if err != nil {
 		return err
-	}
-	byID := make(map[string]*corpus.Source, len(srcs))
-	for _, s := range srcs {
-		byID[s.ID] = s
 	}
 	imp, err := analysis.ImportSheet(data, analysis.SheetImportOptions{
 		File:     opts.File,
@@ -574,6 +572,42 @@ func runSheetImport(opts *SheetImportOptions) error {
 	}
 	sheetImportReport(opts, imp, res)
 	return nil
+}
+
+// sheetImportSources reads, with their text, the sources of the project
+// that the sheet's About sheet lists: the import looks at no others (those
+// listed but gone it reports from their absence). A review sheet's import
+// needs only the segments of the sheet's unit, so only those are kept. A
+// sheet whose About sheet cannot be read needs no source: the import
+// refuses it first.
+func sheetImportSources(p *corpus.Project, data *analysis.SheetData) (map[string]*corpus.Source, error) {
+	byID := map[string]*corpus.Source{}
+	about, probs := analysis.ParseSheetAbout(data.About)
+	if len(probs) > 0 {
+		return byID, nil
+	}
+	ids, err := p.SourceIDs()
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		have[id] = true
+	}
+	for _, s := range about.Sources {
+		if !have[s.ID] || byID[s.ID] != nil {
+			continue
+		}
+		src, err := p.Source(s.ID, true)
+		if err != nil {
+			return nil, err
+		}
+		if about.Mode == analysis.SheetModeReview {
+			src.Segments = analysis.SheetSegments(src, about.Unit, nil)
+		}
+		byID[s.ID] = src
+	}
+	return byID, nil
 }
 
 // sheetRefuse prints a refused sheet's problems and returns the error.

@@ -429,3 +429,91 @@ func TestSheetHelp(t *testing.T) {
 		}
 	}
 }
+
+// sheetTestBreakText changes a source's text behind its sidecar's back,
+// so that reading the text fails its sha256 check.
+func sheetTestBreakText(t *testing.T, p *corpus.Project, id string) {
+	t.Helper()
+	path := p.Path(corpus.SourcesDir, id+".txt")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A different size, so that no cached key can take it for the old text.
+	if err := os.WriteFile(path, append(data, "edited\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A source whose text cannot be read stops the export, which writes
+// nothing; named with --sources, the error says so.
+func TestSheetExportUnreadableSource(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(o *SheetExportOptions)
+		want string
+	}{
+		{"all sources", func(o *SheetExportOptions) {}, "d01.txt: text does not match"},
+		{"named", func(o *SheetExportOptions) { o.Sources = []string{"p01", "d01"} }, "--sources: " + filepath.Join(corpus.SourcesDir, "d01.txt") + ": text does not match"},
+		{"review", func(o *SheetExportOptions) { o.From = "alice" }, "d01.txt: text does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _ := sheetTestProject(t)
+			var alice []analysis.Coding
+			for _, id := range []string{"p01", "d01"} {
+				src, err := p.Source(id, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, err := analysis.NewCoding(id, src.Text, 0, 4, "limits", "alice", analysis.OriginManual, sheetTestTime)
+				if err != nil {
+					t.Fatal(err)
+				}
+				alice = append(alice, c)
+			}
+			if err := (analysis.Store{Dir: p.Path(corpus.CodingsDir)}).Save("alice", alice); err != nil {
+				t.Fatal(err)
+			}
+			sheetTestBreakText(t, p, "d01")
+			ios, _, _ := mainTestIO()
+			dir := t.TempDir()
+			opts := &SheetExportOptions{IO: ios, Project: sheetTestOpen(p), Coder: "bob", Unit: corpus.UnitSentence,
+				Out: filepath.Join(dir, "bob.xlsx"), Now: time.Now}
+			tc.mod(opts)
+			err := runSheetExport(opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Errorf("left in the output folder: %v", entries)
+			}
+		})
+	}
+}
+
+// An import reads only the sources the sheet lists: one broken elsewhere
+// in the project does not stop it, a listed one does, and a listed one
+// removed since is reported as gone.
+func TestSheetImportReadsListedSources(t *testing.T) {
+	p, _ := sheetTestProject(t)
+	path, _ := sheetTestExport(t, p, func(o *SheetExportOptions) { o.Sources = []string{"p01"} })
+	sheetTestFill(t, path, [3]string{"p01:t2.p1.s1", "F", "x"})
+	sheetTestBreakText(t, p, "d01")
+	if _, msg, err := sheetTestImport(p, path, nil); err != nil {
+		t.Fatalf("import with d01 broken: %v\n%s", err, msg)
+	}
+	if got := sheetTestCodings(t, p, "bob"); !slices.Equal(got, []string{"p01 I set limits on my time. limits"}) {
+		t.Errorf("bob's codings %q", got)
+	}
+	sheetTestBreakText(t, p, "p01")
+	if _, _, err := sheetTestImport(p, path, nil); err == nil || !strings.Contains(err.Error(), "p01.txt: text does not match") {
+		t.Errorf("import with p01 broken: %v", err)
+	}
+	if err := p.RemoveSource("p01"); err != nil {
+		t.Fatal(err)
+	}
+	_, msg, err := sheetTestImport(p, path, nil)
+	if err == nil || !strings.Contains(msg, `source "p01" is no longer in the project`) {
+		t.Errorf("import with p01 gone: %v\n%s", err, msg)
+	}
+}
