@@ -98,30 +98,47 @@ func Frequencies(srcs []*corpus.Source, opts WordsOptions) []WordGroup {
 
 // WordCounter is Frequencies a group at a time and a source at a time: Add
 // each source of a group, then Group gives the group's counts and starts
-// the next group. It holds the counts of one group (in compact tables: a
-// word or phrase seen takes some 70 bytes) and the vocabulary. A case's
-// sources must come one after another within a group, as Frequencies
-// orders them; Add refuses a case that comes back.
+// the next group. It holds the counts of one group and the vocabulary: a
+// word or phrase seen once takes some 20 bytes, one seen more often some
+// 50 (see wordTable). A case's sources must come one after another within
+// a group, as Frequencies orders them; Add refuses a case that comes back.
 type WordCounter struct {
-	opts  WordsOptions
-	v     *vocab
-	words int
-	index map[[3]uint32]int32 // stems of a word or phrase -> its acc
-	accs  []wordAcc
-	forms []wordForm // forms after an acc's first
-	srcN  int32      // sources added to the group
-	caseN int32      // cases begun in the group
-	cas   string     // the case of the last source added
-	done  map[string]bool
+	opts   WordsOptions
+	v      *vocab
+	bits   uint // bits of a surface id in a packed form (wordIDBits)
+	words  int
+	single []fullSlot              // words, by stem id
+	seen   []uint32                // the stems of the words counted in the group
+	tab    wordTable               // phrases
+	wide   map[[3]uint32]*fullSlot // phrases whose ids do not pack
+	accs   []wordAcc
+	forms  []wordForm // forms after an acc's first
+	srcN   int32      // sources added to the group
+	caseN  int32      // cases begun in the group
+	caseOf []int32    // source ordinal -> case ordinal
+	cas    string     // the case of the last source added
+	done   map[string]bool
+
+	// buffers reused from source to source
+	rs    []rune
+	spans [][2]int32
+	ids   []uint32
+	tok   []byte
 }
 
-// wordAcc counts a word or phrase: key holds its stems (0 after the last).
+// fullSlot is a slot with its spelling as ids, not packed: that of a
+// word, or of a phrase counted in the side map.
+type fullSlot struct {
+	form [3]uint32
+	val  uint32
+}
+
+// wordAcc counts a word or phrase seen more than once; its key and first
+// spelling are those of its slot.
 type wordAcc struct {
-	key                                      [3]uint32
-	count, sources, lastSrc, cases, lastCase int32
-	form                                     [3]uint32 // the first spelling seen: surface ids
-	formN                                    int32     // its count
-	more                                     int32     // index+1 into forms of the next spelling, 0 for none
+	count, sources, lastSrc, cases int32
+	formN                          int32 // count of the first spelling
+	more                           int32 // index+1 into forms of the next spelling, 0 for none
 }
 
 // wordForm is a further spelling of a word or phrase.
@@ -136,19 +153,29 @@ func NewWordCounter(opts WordsOptions) *WordCounter {
 	if opts.MinCount <= 0 {
 		opts.MinCount = 2
 	}
-	wc := &WordCounter{opts: opts, v: newVocab(opts.Analyzer)}
+	wc := &WordCounter{opts: opts, v: newVocab(opts.Analyzer), bits: wordIDBits}
 	wc.reset()
 	return wc
 }
 
 func (wc *WordCounter) reset() {
 	wc.words, wc.srcN, wc.caseN, wc.cas = 0, 0, 0, ""
-	wc.index = map[[3]uint32]int32{}
-	wc.accs, wc.forms = nil, nil
+	wc.tab.reset()
+	for _, st := range wc.seen {
+		wc.single[st] = fullSlot{}
+	}
+	wc.seen = wc.seen[:0]
+	wc.wide = nil
+	wc.accs, wc.forms = wc.accs[:0], wc.forms[:0]
+	if cap(wc.accs) > 1<<16 {
+		wc.accs, wc.forms = nil, nil
+	}
+	wc.caseOf = append(wc.caseOf[:0], 0)
 	wc.done = map[string]bool{}
 }
 
-// Add counts the words of a source into the current group.
+// Add counts the words of a source into the current group. The source's
+// text is not kept: it may be reused once Add returns.
 func (wc *WordCounter) Add(src *corpus.Source) error {
 	v := wc.v
 	cas := caseKey(src)
@@ -163,63 +190,34 @@ func (wc *WordCounter) Add(src *corpus.Source) error {
 		wc.caseN++
 	}
 	wc.srcN++
-	add := func(key, form [3]uint32) {
-		i, ok := wc.index[key]
-		if !ok {
-			i = int32(len(wc.accs))
-			wc.index[key] = i
-			wc.accs = append(wc.accs, wordAcc{key: key, form: form})
-		}
-		a := &wc.accs[i]
-		a.count++
-		if a.lastSrc != wc.srcN {
-			a.lastSrc = wc.srcN
-			a.sources++
-		}
-		if a.lastCase != wc.caseN {
-			a.lastCase = wc.caseN
-			a.cases++
-		}
-		if a.form == form {
-			a.formN++
-			return
-		}
-		last := int32(0) // the spelling before: index+1 into forms, 0 for the acc's first
-		for next := a.more; next != 0; next = wc.forms[next-1].next {
-			f := &wc.forms[next-1]
-			if f.ids == form {
-				f.n++
-				return
-			}
-			last = next
-		}
-		wc.forms = append(wc.forms, wordForm{ids: form, n: 1})
-		if last == 0 {
-			a.more = int32(len(wc.forms))
-		} else {
-			wc.forms[last-1].next = int32(len(wc.forms))
-		}
-	}
-	rs := []rune(src.Text)
-	var ids []uint32
+	wc.caseOf = append(wc.caseOf, wc.caseN)
+	rs := appendRunes(wc.rs[:0], src.Text)
+	wc.rs = rs
 	for _, seg := range src.Segments {
 		if seg.Unit != corpus.UnitTurn || !roleIn(seg.Role, wc.opts.Roles) {
 			continue
 		}
 		s, e := clampSpan(seg.Start, seg.End, len(rs))
 		text := rs[s:e]
-		spans := wordSpans(text)
-		ids = ids[:0]
+		spans := appendWordSpans(wc.spans[:0], text)
+		wc.spans = spans
+		ids := wc.ids[:0]
 		for _, sp := range spans {
-			ids = append(ids, v.id(string(text[sp[0]:sp[1]])))
+			wc.tok = appendUTF8(wc.tok[:0], text[sp[0]:sp[1]])
+			id, ok := v.raw[string(wc.tok)]
+			if !ok {
+				id = v.id(string(wc.tok))
+			}
+			ids = append(ids, id)
 		}
+		wc.ids = ids
 		wc.words += len(spans)
 		for i, id := range ids {
 			st := v.stemOf[id]
 			if v.stop[st] {
 				continue
 			}
-			add([3]uint32{st}, [3]uint32{id})
+			wc.addWord(st, id)
 			// phrases of 2 and 3 content words joined by spaces
 			key, form := [3]uint32{st}, [3]uint32{id}
 			for n := 2; n <= 3 && i+n <= len(ids); n++ {
@@ -229,11 +227,113 @@ func (wc *WordCounter) Add(src *corpus.Source) error {
 					break
 				}
 				key[n-1], form[n-1] = sj, ids[j]
-				add(key, form)
+				wc.add(key, form)
 			}
 		}
 	}
 	return nil
+}
+
+// stemKey is the packed key of a packed form.
+func (wc *WordCounter) stemKey(f uint64) uint64 {
+	ids := unpack(f, wc.bits)
+	st := wc.v.stemOf
+	k, _ := pack([3]uint32{st[ids[0]], st[ids[1]], st[ids[2]]}, wc.bits)
+	return k
+}
+
+// addWord counts one occurrence of the word of stem st, spelt id.
+func (wc *WordCounter) addWord(st, id uint32) {
+	if int(st) >= len(wc.single) {
+		wc.single = append(wc.single, make([]fullSlot, len(wc.v.stems)-len(wc.single))...)
+	}
+	e := &wc.single[st]
+	if e.form[0] == 0 {
+		e.form[0], e.val = id, uint32(wc.srcN)
+		wc.seen = append(wc.seen, st)
+		return
+	}
+	wc.count(&e.val, e.form[0] == id, [3]uint32{id})
+}
+
+// add counts one occurrence of the phrase key, spelt form.
+func (wc *WordCounter) add(key, form [3]uint32) {
+	f, ok := pack(form, wc.bits)
+	if !ok {
+		wc.addWide(key, form)
+		return
+	}
+	k, _ := pack(key, wc.bits) // stems are no more than surfaces
+	sh, i := wc.tab.shard(wordHash(k))
+	for {
+		s := &sh.slots[i]
+		sf := s.form()
+		if sf == 0 {
+			s.lo, s.hi, s.val = uint32(f), uint32(f>>32), uint32(wc.srcN)
+			if sh.n++; sh.n > sh.limit {
+				wc.tab.grow(sh, wc.stemKey)
+			}
+			return
+		}
+		if sf == f || wc.stemKey(sf) == k {
+			wc.count(&s.val, sf == f, form)
+			return
+		}
+		if i++; i == len(sh.slots) {
+			i = 0
+		}
+	}
+}
+
+// addWide is add for a phrase whose ids do not pack.
+func (wc *WordCounter) addWide(key, form [3]uint32) {
+	if wc.wide == nil {
+		wc.wide = map[[3]uint32]*fullSlot{}
+	}
+	e := wc.wide[key]
+	if e == nil {
+		wc.wide[key] = &fullSlot{form: form, val: uint32(wc.srcN)}
+		return
+	}
+	wc.count(&e.val, e.form == form, form)
+}
+
+// count counts a further occurrence of the word or phrase whose slot value
+// is *val, spelt form, which is its first spelling when first.
+func (wc *WordCounter) count(val *uint32, first bool, form [3]uint32) {
+	if *val&promoted == 0 {
+		// the second occurrence: a counter for the first
+		wc.accs = append(wc.accs, wordAcc{count: 1, sources: 1, lastSrc: int32(*val), cases: 1, formN: 1})
+		*val = promoted | uint32(len(wc.accs)-1)
+	}
+	a := &wc.accs[*val&^promoted]
+	a.count++
+	if a.lastSrc != wc.srcN {
+		if wc.caseOf[a.lastSrc] != wc.caseN {
+			a.cases++
+		}
+		a.lastSrc = wc.srcN
+		a.sources++
+	}
+	if first {
+		a.formN++
+		return
+	}
+	last := int32(0) // the spelling before: index+1 into forms, 0 for the acc's first
+	for next := a.more; next != 0; next = wc.forms[next-1].next {
+		f := &wc.forms[next-1]
+		if f.ids == form {
+			f.n++
+			return
+		}
+		last = next
+	}
+	wc.forms = append(wc.forms, wordForm{ids: form, n: 1})
+	if last == 0 {
+		a.more = int32(len(wc.forms))
+	} else {
+		wc.forms[last-1].next = int32(len(wc.forms))
+	}
 }
 
 // wordsJoin spells out stem or surface ids as words separated by spaces.
@@ -248,53 +348,167 @@ func wordsJoin(ids [3]uint32, words []string) string {
 	return s
 }
 
+// wordEntry is a word or phrase of a group as Group lists it.
+type wordEntry struct {
+	term  [3]uint32 // its commonest spelling
+	val   uint32    // its slot value
+	count int32
+}
+
+// Words is the number of words, stop words included, of the sources added
+// to the current group.
+func (wc *WordCounter) Words() int { return wc.words }
+
 // Group returns the counts of the group of the sources added since the
 // last Group, named name, and starts a new group.
 func (wc *WordCounter) Group(name string) WordGroup {
-	v := wc.v
 	wg := WordGroup{Group: name, Words: wc.words, Terms: []Freq{}, Phrases: []Freq{}}
-	type form struct {
-		s string
-		n int32
-	}
-	var forms []form
-	for i := range wc.accs {
-		a := &wc.accs[i]
-		isWord := a.key[1] == 0
-		if !isWord && int(a.count) < wc.opts.MinCount {
-			continue
+	wc.GroupEach(func(phrase bool, f Freq) error {
+		if phrase {
+			wg.Phrases = append(wg.Phrases, f)
+		} else {
+			wg.Terms = append(wg.Terms, f)
 		}
-		forms = append(forms[:0], form{wordsJoin(a.form, v.surf), a.formN})
-		for next := a.more; next != 0; next = wc.forms[next-1].next {
-			f := &wc.forms[next-1]
-			forms = append(forms, form{wordsJoin(f.ids, v.surf), f.n})
-		}
-		slices.SortFunc(forms, func(x, y form) int { return cmp.Or(cmp.Compare(y.n, x.n), cmp.Compare(x.s, y.s)) })
-		f := Freq{Term: forms[0].s, Count: int(a.count), Sources: int(a.sources), Cases: int(a.cases)}
-		if len(forms) > 1 {
-			f.Forms = make([]string, len(forms))
-			for k, fm := range forms {
-				f.Forms[k] = fm.s
+		return nil
+	})
+	return wg
+}
+
+// GroupEach is Group a word or phrase at a time: it calls fn with each
+// word, then each phrase, of the current group, as Group lists them, and
+// starts a new group. The group's list is never held: a group with
+// millions of phrases listed (Top 0) costs a few bytes for each. An error
+// from fn stops the listing and is returned; the group is dropped all the
+// same.
+func (wc *WordCounter) GroupEach(fn func(phrase bool, f Freq) error) error {
+	defer wc.reset()
+	var terms, phrases []wordEntry
+	firsts := map[uint32][3]uint32{} // the first spellings of the words and phrases spelt several ways
+	list := func(form [3]uint32, val uint32) {
+		e := wordEntry{term: form, val: val, count: 1}
+		if val&promoted != 0 {
+			a := &wc.accs[val&^promoted]
+			e.count = a.count
+			if a.more != 0 {
+				e.term = wc.spellings(form, a)[0].ids
+				firsts[val] = form
 			}
 		}
-		if wc.words > 0 {
-			f.PerThousand = round(1000 * float64(a.count) / float64(wc.words))
-		}
-		if isWord {
-			wg.Terms = append(wg.Terms, f)
-		} else {
-			wg.Phrases = append(wg.Phrases, f)
+		switch {
+		case form[1] == 0:
+			terms = append(terms, e)
+		case int(e.count) >= wc.opts.MinCount:
+			phrases = append(phrases, e)
 		}
 	}
-	byCount := func(x, y Freq) int { return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Term, y.Term)) }
-	slices.SortFunc(wg.Terms, byCount)
-	slices.SortFunc(wg.Phrases, byCount)
-	if top := wc.opts.Top; top > 0 {
-		wg.Terms = slices.Clip(wg.Terms[:min(top, len(wg.Terms))])
-		wg.Phrases = slices.Clip(wg.Phrases[:min(top, len(wg.Phrases))])
+	for _, st := range wc.seen {
+		e := &wc.single[st]
+		list(e.form, e.val)
 	}
-	wc.reset()
-	return wg
+	for k := range wc.tab.shards {
+		for i := range wc.tab.shards[k].slots {
+			s := &wc.tab.shards[k].slots[i]
+			if f := s.form(); f != 0 {
+				list(unpack(f, wc.bits), s.val)
+			}
+		}
+	}
+	for _, e := range wc.wide {
+		list(e.form, e.val)
+	}
+	for k, es := range [][]wordEntry{terms, phrases} {
+		for _, e := range wc.ranked(es) {
+			if err := fn(k == 1, wc.freq(e, firsts[e.val])); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// spellings returns the spellings of a counted word or phrase, its first
+// being first, commonest first (then alphabetically).
+func (wc *WordCounter) spellings(first [3]uint32, a *wordAcc) []wordForm {
+	fs := []wordForm{{ids: first, n: a.formN}}
+	for next := a.more; next != 0; next = wc.forms[next-1].next {
+		fs = append(fs, wc.forms[next-1])
+	}
+	slices.SortFunc(fs, func(x, y wordForm) int { return cmp.Or(cmp.Compare(y.n, x.n), wc.cmpSpelt(x.ids, y.ids)) })
+	return fs
+}
+
+// ranked sorts entries by count, then term, and keeps the first Top.
+func (wc *WordCounter) ranked(es []wordEntry) []wordEntry {
+	top := wc.opts.Top
+	if top > 0 && len(es) > top {
+		// Only entries counted at least as often as the top-th can be
+		// listed: those are sorted, ties and all, and cut.
+		counts := make([]int32, len(es))
+		for i, e := range es {
+			counts[i] = e.count
+		}
+		slices.Sort(counts)
+		cut := counts[len(counts)-top]
+		es = slices.DeleteFunc(es, func(e wordEntry) bool { return e.count < cut })
+	}
+	slices.SortFunc(es, func(x, y wordEntry) int { return cmp.Or(cmp.Compare(y.count, x.count), wc.cmpSpelt(x.term, y.term)) })
+	if top > 0 {
+		es = es[:min(top, len(es))]
+	}
+	return es
+}
+
+// cmpSpelt compares two spellings as their words joined by spaces compare
+// (wordsJoin), without joining them.
+func (wc *WordCounter) cmpSpelt(x, y [3]uint32) int {
+	surf := wc.v.surf
+	for k := range 3 {
+		if x[k] == y[k] {
+			if x[k] == 0 {
+				return 0
+			}
+			continue
+		}
+		if x[k] == 0 || y[k] == 0 {
+			// one is the other and more words: the shorter comes first
+			return cmp.Compare(x[k], y[k])
+		}
+		a, b := surf[x[k]], surf[y[k]]
+		n := min(len(a), len(b))
+		if a[:n] != b[:n] {
+			return strings.Compare(a, b)
+		}
+		// One word begins the other: the shorter word is followed by a
+		// space or nothing, which decides unless the longer word holds a
+		// space there.
+		if len(a) < len(b) && b[n] != ' ' || len(b) < len(a) && a[n] != ' ' {
+			return strings.Compare(a, b)
+		}
+		return strings.Compare(wordsJoin(x, surf), wordsJoin(y, surf))
+	}
+	return 0
+}
+
+// freq spells out an entry, whose first spelling is first when it has
+// several.
+func (wc *WordCounter) freq(e wordEntry, first [3]uint32) Freq {
+	v := wc.v
+	f := Freq{Count: int(e.count), Sources: 1, Cases: 1, Term: wordsJoin(e.term, v.surf)}
+	if e.val&promoted != 0 {
+		a := &wc.accs[e.val&^promoted]
+		f.Sources, f.Cases = int(a.sources), int(a.cases)
+		if a.more != 0 {
+			fs := wc.spellings(first, a)
+			f.Forms = make([]string, 0, len(fs))
+			for _, fm := range fs {
+				f.Forms = append(f.Forms, wordsJoin(fm.ids, v.surf))
+			}
+		}
+	}
+	if wc.words > 0 {
+		f.PerThousand = round(1000 * float64(e.count) / float64(wc.words))
+	}
+	return f
 }
 
 func onlySpaces(rs []rune) bool {

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/tabwriter"
 
 	"github.com/thematic-qda/thematic/analysis/suggest"
+	"github.com/thematic-qda/thematic/corpus"
 )
 
 func TestWordsCommand(t *testing.T) {
@@ -87,5 +92,142 @@ func TestWordsCommand(t *testing.T) {
 		if err := runWords(bad); err == nil {
 			t.Errorf("%+v: want an error", bad)
 		}
+	}
+}
+
+// The listings are written a group and a word at a time: they must be what
+// the whole groups, written as before (writeJSON, newTable), give.
+func TestWordsStreamedAsWhole(t *testing.T) {
+	p, open := suggestTestProject(t)
+	// spellings with accents and capitals, and words wider than a column
+	extra := filepath.Join(t.TempDir(), "p02-diary.md")
+	text := "---\ncase: P02\n---\n## 2025-05-02\n\nCafé garden. CAFÉ GARDEN! café garden, Watering rota. " +
+		"Über-long-compound-word-that-widens-the-column rota.\n"
+	if err := os.WriteFile(extra, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Ingest([]string{extra}, corpus.IngestOptions{Kind: corpus.KindDiary}); err != nil {
+		t.Fatal(err)
+	}
+	srcs, err := p.Sources(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := corpus.ReadCases(p.Path(corpus.CasesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	an, err := corpus.NewAnalyzer(p.Config.Language, p.Config.FoldAccents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		by    string
+		top   int
+		roles []string
+	}{
+		{"", 0, nil}, {"", 2, nil}, {"case", 0, nil}, {"attr:site", 3, []string{"participant"}},
+		{"kind", 1, []string{"interviewer"}}, {"source", 0, []string{"other"}},
+	} {
+		group, err := wordsGroupBy(tc.by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wopts := suggest.WordsOptions{Analyzer: an, Roles: tc.roles, Top: tc.top}
+		if group != nil {
+			wopts.Group = func(s *corpus.Source) string { return group(s, corpus.CaseAttrs(s, cases)) }
+		}
+		groups := suggest.Frequencies(srcs, wopts)
+		var want bytes.Buffer
+		if err := writeJSON(&want, groups); err != nil {
+			t.Fatal(err)
+		}
+		ios, out, _ := suggestTestIO()
+		if err := runWords(&WordsOptions{IO: ios, Project: open, By: tc.by, Top: tc.top, Roles: tc.roles, JSON: true}); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want.String() {
+			t.Errorf("--by %q --top %d --roles %v, json:\n%s\nwant\n%s", tc.by, tc.top, tc.roles, out, &want)
+		}
+		want.Reset()
+		wordsTextWhole(&want, groups, tc.by)
+		ios, out, _ = suggestTestIO()
+		if err := runWords(&WordsOptions{IO: ios, Project: open, By: tc.by, Top: tc.top, Roles: tc.roles}); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != want.String() {
+			t.Errorf("--by %q --top %d --roles %v, text:\n%s\nwant\n%s", tc.by, tc.top, tc.roles, out, &want)
+		}
+	}
+	// no sources, no groups
+	empty, err := corpus.Init(filepath.Join(t.TempDir(), "empty"), "empty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ios, out, _ := suggestTestIO()
+	if err := runWords(&WordsOptions{IO: ios, Project: func() (*corpus.Project, error) { return empty, nil }, JSON: true}); err != nil || out.String() != "[]\n" {
+		t.Errorf("empty project: %q, %v", out, err)
+	}
+}
+
+// wordsTextWhole is the listing as it was written from whole groups.
+func wordsTextWhole(w io.Writer, groups []suggest.WordGroup, by string) {
+	for i, g := range groups {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		title := g.Group
+		if by != "" {
+			title = by + " " + g.Group
+		}
+		fmt.Fprintf(w, "%s  (%d words)\n", title, g.Words)
+		for _, part := range []struct {
+			head string
+			fs   []suggest.Freq
+		}{{"WORD", g.Terms}, {"PHRASE", g.Phrases}} {
+			if len(part.fs) == 0 {
+				continue
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "  %s\tCOUNT\tPER 1000\tSOURCES\tCASES\tFORMS\n", part.head)
+			for _, f := range part.fs {
+				fmt.Fprintf(tw, "  %s\t%d\t%.1f\t%d\t%d\t%s\n", f.Term, f.Count, f.PerThousand, f.Sources, f.Cases, strings.Join(f.Forms, ", "))
+			}
+			tw.Flush()
+		}
+	}
+}
+
+// A source whose text no longer matches its sidecar stops the count with
+// an error naming it, whichever source it is.
+func TestWordsSourceError(t *testing.T) {
+	p, open := suggestTestProject(t)
+	ids, err := p.SourceIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ids[0], ids[len(ids)-1]} {
+		path := p.Path(corpus.SourcesDir, id+".txt")
+		orig, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append([]byte("edited "), orig...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ios, _, _ := suggestTestIO()
+		err = runWords(&WordsOptions{IO: ios, Project: open, Top: 5, JSON: true})
+		if err == nil || !strings.Contains(err.Error(), id+".txt") {
+			t.Errorf("%s edited: %v", id, err)
+		}
+		if err := os.WriteFile(path, orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// and wordsEachSource stops at an error from fn, and gives it
+	n := 0
+	stop := fmt.Errorf("stop")
+	if err := wordsEachSource(p, ids, func(*corpus.Source) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("stop: %v after %d", err, n)
 	}
 }
