@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -512,20 +513,146 @@ func ParseSheetAbout(rows [][]string) (*SheetAbout, []SheetProblem) {
 	return a, probs
 }
 
-// SheetData is a coding sheet as a workbook reader found it: the cells of
-// its Coding and About sheets as text, row by row (Rows[0] is row 1, and a
-// row may be shorter than others), before any check.
+// SheetData is a coding sheet as a workbook reader found it, before any
+// check: the cells of its About sheet as text, row by row (About[0] is row
+// 1, and a row may be shorter than others), and the rows of its Coding
+// sheet, kept compactly.
 type SheetData struct {
-	Coding [][]string
+	Coding SheetRows
 	About  [][]string
+}
+
+// sheetChunk is the size of the largest buffers SheetRows keeps the text
+// of cells in.
+const sheetChunk = 1 << 20
+
+// SheetRows holds the rows of a Coding sheet as an import reads them: the
+// header rows whole and, of each other row, only the cells an import
+// checks, their text packed in large buffers. The columns Citation,
+// Speaker and Line, there for reading only, and empty cells are not kept;
+// nor are blank rows (every cell empty or spaces), which an import skips.
+// The zero value holds no rows.
+type SheetRows struct {
+	n      int        // rows added
+	head   [][]string // rows 1 to SheetHeaderRows
+	chunks []*strings.Builder
+	rows   []sheetRow
+	cells  []sheetCell
+}
+
+// sheetRow is a data row kept by SheetRows: its number, and where its
+// cells are: cells[cell:] up to the next row's, their text one after
+// another in chunks[chunk] from byte off.
+type sheetRow struct {
+	num, cell, chunk, off int32
+}
+
+// sheetCell is a cell kept by SheetRows: its column (0-based) and the
+// length of its text in bytes.
+type sheetCell struct {
+	col, len int32
+}
+
+// sheetKept reports whether SheetRows keeps the cells of a column of a
+// data row.
+func sheetKept(col int) bool { return col < sheetColCitation || col > sheetColLine }
+
+// Add appends the sheet's next row, row 1 first: its cells from column A
+// (a row may be shorter than others, or empty). Add keeps no reference to
+// cells.
+func (r *SheetRows) Add(cells []string) {
+	r.n++
+	if r.n <= SheetHeaderRows {
+		row := make([]string, len(cells))
+		for i, c := range cells {
+			row[i] = strings.Clone(c)
+		}
+		r.head = append(r.head, row)
+		return
+	}
+	if blankRow(cells) {
+		return
+	}
+	size := 0
+	for i, c := range cells {
+		if sheetKept(i) {
+			size += len(c)
+		}
+	}
+	var b *strings.Builder
+	if k := len(r.chunks); k > 0 && r.chunks[k-1].Cap()-r.chunks[k-1].Len() >= size {
+		b = r.chunks[k-1]
+	} else {
+		// A chunk never grows, so that the strings cut from it stay
+		// valid; the first are small, for small sheets.
+		n := 4 << 10
+		if k > 0 {
+			n = min(2*r.chunks[k-1].Cap(), sheetChunk)
+		}
+		b = new(strings.Builder)
+		b.Grow(max(size, n))
+		r.chunks = append(r.chunks, b)
+	}
+	r.rows = append(r.rows, sheetRow{num: int32(r.n), cell: int32(len(r.cells)), chunk: int32(len(r.chunks) - 1), off: int32(b.Len())})
+	for i, c := range cells {
+		if c != "" && sheetKept(i) {
+			b.WriteString(c)
+			r.cells = append(r.cells, sheetCell{col: int32(i), len: int32(len(c))})
+		}
+	}
+}
+
+// headCell returns the cell of a header row (1-based) and a column
+// (0-based); "" when the sheet has none.
+func (r *SheetRows) headCell(row, col int) string {
+	if row > len(r.head) || col >= len(r.head[row-1]) {
+		return ""
+	}
+	return r.head[row-1][col]
+}
+
+// sheetLine is a data row of SheetRows as the import reads it.
+type sheetLine struct {
+	num   int    // row number
+	text  string // the text of its cells one after another (and more)
+	cells []sheetCell
+}
+
+// line returns the i-th data row kept.
+func (r *SheetRows) line(i int) sheetLine {
+	row := r.rows[i]
+	end := len(r.cells)
+	if i+1 < len(r.rows) {
+		end = int(r.rows[i+1].cell)
+	}
+	return sheetLine{num: int(row.num), text: r.chunks[row.chunk].String()[row.off:], cells: r.cells[row.cell:end]}
+}
+
+// cell returns the text of the row's cell in column col; "" when empty.
+func (l *sheetLine) cell(col int) string {
+	off := 0
+	for _, c := range l.cells {
+		if int(c.col) == col {
+			return l.text[off : off+int(c.len)]
+		}
+		off += int(c.len)
+	}
+	return ""
 }
 
 // SheetImportOptions are what ImportSheet checks a sheet against.
 type SheetImportOptions struct {
 	// File names the sheet in messages.
 	File string
-	// Sources are the project's sources by id, with their text.
-	Sources map[string]*corpus.Source
+	// Source reads a source of the project by id, with its text and
+	// segments (as corpus.Project.Source does), or returns nil and no
+	// error when the project has no such source. The import calls it
+	// once for each source the About sheet lists, in the About sheet's
+	// order, checks the rows of that source and keeps nothing of it after:
+	// it holds one source at a time however many the sheet lists. An
+	// error it returns stops the import and is returned as it is. nil
+	// means the project has none of the sources.
+	Source func(id string) (*corpus.Source, error)
 	// Known reports whether a code is in the codebook.
 	Known func(code string) bool
 	// Coder is whose codings the sheet's are; "" takes the About sheet's.
@@ -553,6 +680,8 @@ type SheetImport struct {
 	Missing int
 	// Review mode: the rows with each decision.
 	Accepted, Rejected, Corrected int
+
+	scopeSources, scopeCodes map[string]bool // InScope's, made when first asked
 }
 
 // ImportSheet checks a filled-in coding sheet against the project's sources
@@ -561,6 +690,11 @@ type SheetImport struct {
 // coding per accepted or corrected row, with the row's note as memo. The
 // codings have origin OriginSheet, quotes and context from the source text,
 // and in codes mode the segment's id.
+//
+// The rows are checked a source at a time, each source read when its rows
+// are checked (SheetImportOptions.Source), whatever the order of the rows;
+// the problems and codings come out in row order all the same. An error
+// reading a source is returned before any problem of the sheet.
 //
 // A coder that cannot import the sheet (an invalid name, "auto", or the
 // coder a review sheet reviews) is an *errs.InputError. The sheet is
@@ -583,23 +717,38 @@ func ImportSheet(d *SheetData, opts SheetImportOptions) (*SheetImport, error) {
 	if opts.Coder != "" {
 		imp.Coder = opts.Coder
 	}
-	if err := ValidCoderName(imp.Coder); err != nil {
-		return nil, errs.New(opts.File, 0, 0, "%v", err)
+	read := opts.Source
+	if read == nil {
+		read = func(string) (*corpus.Source, error) { return nil, nil }
 	}
-	switch {
-	case imp.Coder == AutoCoder:
-		return nil, errs.New(opts.File, 0, 0, "coder %q belongs to 'thematic autocode'; import as another coder (--coder)", AutoCoder)
-	case about.Mode == SheetModeReview && imp.Coder == about.From:
-		return nil, errs.New(opts.File, 0, 0, "the sheet reviews %s's codings; import it as another coder (--coder)", about.From)
+	if err := sheetCoderError(imp, opts.File); err != nil {
+		// A source that cannot be read comes first here too.
+		for _, s := range about.Sources {
+			if _, rerr := read(s.ID); rerr != nil {
+				return nil, rerr
+			}
+		}
+		return nil, err
 	}
-	im := &sheetImporter{opts: opts, imp: imp, sources: map[string]*sheetSource{}}
+	im := &sheetImporter{opts: opts, imp: imp, review: about.Mode == SheetModeReview, keyRow: map[string]int{}, codes: map[string]string{}}
 	if opts.CellText == nil {
 		im.opts.CellText = func(s string) string { return s }
 	}
-	for _, s := range about.Sources {
+	rows := &d.Coding
+	headerOK := im.header(rows)
+	var order, bounds []int32
+	if headerOK {
+		imp.Rows = len(rows.rows)
+		order, bounds = im.group(rows)
+	}
+	var srcProbs []SheetProblem
+	missing := 0
+	for g, s := range about.Sources {
+		src, err := read(s.ID)
+		if err != nil {
+			return nil, err
+		}
 		ss := &sheetSource{}
-		im.sources[s.ID] = ss
-		src := opts.Sources[s.ID]
 		switch {
 		case src == nil:
 			ss.gone = true
@@ -608,18 +757,67 @@ func ImportSheet(d *SheetData, opts SheetImportOptions) (*SheetImport, error) {
 		default:
 			ss.src = src
 		}
+		im.cur = ss
+		made := len(imp.Codings)
+		if headerOK {
+			im.checkRows(rows, order[bounds[g]:bounds[g+1]])
+		}
+		if ss.gone || ss.changed {
+			srcProbs = append(srcProbs, sourceProblem(s, ss))
+		} else if !im.review {
+			missing += ss.missing(about.Unit, about.Roles)
+		}
+		im.detach(imp.Codings[made:], s.ID)
 	}
-	im.rows(d.Coding)
-	im.sourceProblems()
-	if len(im.probs) > 0 {
-		return nil, fail(im.probs)
+	// Rows of sources not listed, and rows without a key to read.
+	im.cur = nil
+	if headerOK {
+		n := len(about.Sources)
+		im.checkRows(rows, order[bounds[n]:bounds[n+1]])
 	}
+	if len(srcProbs) > 0 || len(im.probs) > 0 {
+		sortByRow(im.probs, im.probRows)
+		return nil, fail(append(srcProbs, im.probs...))
+	}
+	sortByRow(imp.Codings, im.codingRows)
 	if about.Mode == SheetModeCodes {
-		im.countMissing()
+		imp.Missing = missing
 	} else {
 		imp.Codes = about.Codes
 	}
 	return imp, nil
+}
+
+// sheetCoderError refuses a coder that cannot import the sheet.
+func sheetCoderError(imp *SheetImport, file string) error {
+	if err := ValidCoderName(imp.Coder); err != nil {
+		return errs.New(file, 0, 0, "%v", err)
+	}
+	switch {
+	case imp.Coder == AutoCoder:
+		return errs.New(file, 0, 0, "coder %q belongs to 'thematic autocode'; import as another coder (--coder)", AutoCoder)
+	case imp.About.Mode == SheetModeReview && imp.Coder == imp.About.From:
+		return errs.New(file, 0, 0, "the sheet reviews %s's codings; import it as another coder (--coder)", imp.About.From)
+	}
+	return nil
+}
+
+// sortByRow sorts xs, stably, by the row numbers rows gives them, in step.
+func sortByRow[T any](xs []T, rows []int32) {
+	if slices.IsSorted(rows) {
+		return
+	}
+	perm := make([]int32, len(xs))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortStableFunc(perm, func(a, b int32) int { return cmp.Compare(rows[a], rows[b]) })
+	sorted := make([]T, len(xs))
+	for i, p := range perm {
+		sorted[i] = xs[p]
+	}
+	copy(xs, sorted)
+	slices.Sort(rows)
 }
 
 // sheetSource is a source listed on the About sheet, as the import found it.
@@ -634,53 +832,78 @@ type sheetSource struct {
 	seen     map[string]bool  // codes mode: segment ids listed
 }
 
+// missing counts the segments of the unit (and roles) that no row lists.
+func (ss *sheetSource) missing(unit string, roles []string) int {
+	n := 0
+	for _, s := range ss.src.Segments {
+		if s.Unit == unit && (len(roles) == 0 || slices.Contains(roles, s.Role)) && !ss.seen[s.ID] {
+			n++
+		}
+	}
+	return n
+}
+
+// sourceProblem reports a source gone or changed, with the rows that refer
+// to it.
+func sourceProblem(s SheetSource, ss *sheetSource) SheetProblem {
+	where := "no rows refer to it"
+	if len(ss.rows) > 0 {
+		where = plural(len(ss.rows), "row ", "rows ") + rowRanges(ss.rows)
+	}
+	msg := fmt.Sprintf("source %q is no longer in the project (%s); the sheet cannot be imported", s.ID, where)
+	if ss.changed {
+		msg = fmt.Sprintf("source %q has changed since the sheet was made (its sha256 differs; %s); export a new sheet", s.ID, where)
+	}
+	return SheetProblem{cellName(SheetNameAbout, 1, s.row), msg}
+}
+
 type sheetImporter struct {
-	opts    SheetImportOptions
-	imp     *SheetImport
-	sources map[string]*sheetSource
-	probs   []SheetProblem
-	head    []string       // the Coding sheet's first row
-	codeCol map[int]string // codes mode: column -> code
-	keyRow  map[string]int // key -> first row
+	opts       SheetImportOptions
+	imp        *SheetImport
+	review     bool
+	cur        *sheetSource // the source whose rows are checked; nil for rows of no listed source
+	row        int          // the row checked; 0 for the header
+	probs      []SheetProblem
+	probRows   []int32           // the row of each problem; 0 for the header's
+	codingRows []int32           // the row of each coding made
+	head       []string          // the Coding sheet's first row
+	codeCol    map[int]string    // codes mode: column -> code
+	keyRow     map[string]int    // key -> first row, of the rows checked together
+	codes      map[string]string // one copy of each code of the codings made
 }
 
 func (im *sheetImporter) problem(col, row int, format string, args ...any) {
 	im.probs = append(im.probs, SheetProblem{cellName(SheetNameCoding, col, row), fmt.Sprintf(format, args...)})
+	im.probRows = append(im.probRows, int32(im.row))
 }
 
-// rows checks the header and every data row of the Coding sheet.
-func (im *sheetImporter) rows(rows [][]string) {
-	cell := func(r []string, i int) string {
-		if i < len(r) {
-			return r[i]
-		}
-		return ""
-	}
-	review := im.imp.About.Mode == SheetModeReview
+// header checks the Coding sheet's header rows and reads its code columns;
+// false when the data rows cannot be read for it.
+func (im *sheetImporter) header(rows *SheetRows) bool {
 	want := SheetColumns
-	if review {
+	if im.review {
 		want = append(slices.Clip(SheetColumns), SheetReviewColumns...)
 	}
 	var head []string
-	if len(rows) > 0 {
-		head = rows[0]
+	if len(rows.head) > 0 {
+		head = rows.head[0]
 	}
 	im.head = head
 	headerOK := true
 	for i, title := range want {
-		if got := strings.TrimSpace(cell(head, i)); got != title {
+		if got := strings.TrimSpace(rows.headCell(1, i)); got != title {
 			im.problem(i, 1, "column %s should be %q, not %q; the columns must stay as exported", columnName(i), title, got)
 			headerOK = false
 		}
 	}
-	if len(rows) < SheetHeaderRows || strings.TrimSpace(cell(rows[1], 0)) != SheetNamesMarker {
+	if strings.TrimSpace(rows.headCell(2, 0)) != SheetNamesMarker {
 		im.problem(0, 2, "the second header row is missing (A2 should read %q); do not delete header rows", SheetNamesMarker)
 		headerOK = false
 	}
 	if !headerOK {
-		return
+		return false
 	}
-	if !review {
+	if !im.review {
 		im.codeColumns(head)
 	} else {
 		for i := len(want); i < len(head); i++ {
@@ -689,28 +912,94 @@ func (im *sheetImporter) rows(rows [][]string) {
 			}
 		}
 	}
-	im.keyRow = map[string]int{}
-	for i := SheetHeaderRows; i < len(rows); i++ {
-		r, row := rows[i], i+1
-		if blankRow(r) {
-			continue
-		}
-		im.imp.Rows++
-		if review {
-			im.reviewRow(r, row, cell)
-		} else {
-			im.codesRow(r, row, cell)
-		}
-	}
+	return true
 }
 
-func blankRow(r []string) bool {
-	for _, c := range r {
-		if strings.TrimSpace(c) != "" {
-			return false
+// group orders the data rows by the source their key names: the rows of
+// each source the About sheet lists, in its order, then all the others
+// (keys of sources not listed, keys that do not read, rows without a key),
+// each group in row order. Group g is order[bounds[g]:bounds[g+1]].
+func (im *sheetImporter) group(rows *SheetRows) (order, bounds []int32) {
+	srcs := im.imp.About.Sources
+	listed := make(map[string]int32, len(srcs))
+	for i, s := range srcs {
+		listed[s.ID] = int32(i)
+	}
+	other := int32(len(srcs))
+	groups := make([]int32, len(rows.rows))
+	next := make([]int32, other+2)
+	for i := range rows.rows {
+		g := other
+		l := rows.line(i)
+		if k, err := ParseSheetKey(l.cell(sheetColKey)); err == nil && k.IsSpan() == im.review {
+			if j, ok := listed[k.Source]; ok {
+				g = j
+			}
+		}
+		groups[i] = g
+		next[g+1]++
+	}
+	for g := 1; g < len(next); g++ {
+		next[g] += next[g-1]
+	}
+	bounds = slices.Clone(next)
+	order = make([]int32, len(rows.rows))
+	for i, g := range groups {
+		order[next[g]] = int32(i)
+		next[g]++
+	}
+	return order, bounds
+}
+
+// checkRows checks data rows, in the order given; a key listed twice is
+// found among them.
+func (im *sheetImporter) checkRows(rows *SheetRows, idx []int32) {
+	clear(im.keyRow)
+	for _, i := range idx {
+		l := rows.line(int(i))
+		im.row = l.num
+		if im.review {
+			im.reviewRow(&l)
+		} else {
+			im.codesRow(&l)
 		}
 	}
-	return true
+	im.row = 0
+}
+
+// addCoding keeps a coding made from the row checked.
+func (im *sheetImporter) addCoding(c Coding) {
+	im.imp.Codings = append(im.imp.Codings, c)
+	im.codingRows = append(im.codingRows, int32(im.row))
+}
+
+// detach copies the text of codings made from one source into a buffer of
+// their own, so that they keep neither the source's text nor the sheet's
+// cells, and gives them one copy of the source id and of each code.
+func (im *sheetImporter) detach(cs []Coding, source string) {
+	n := 0
+	for i := range cs {
+		c := &cs[i]
+		n += len(c.Quote) + len(c.Prefix) + len(c.Suffix) + len(c.Segment) + len(c.Memo)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	put := func(s string) string {
+		at := b.Len()
+		b.WriteString(s)
+		return b.String()[at:]
+	}
+	for i := range cs {
+		c := &cs[i]
+		c.Quote, c.Prefix, c.Suffix, c.Segment, c.Memo = put(c.Quote), put(c.Prefix), put(c.Suffix), put(c.Segment), put(c.Memo)
+		c.Source = source
+		code, ok := im.codes[c.Code]
+		if !ok {
+			code = strings.Clone(c.Code)
+			im.codes[code] = code
+		}
+		c.Code = code
+	}
 }
 
 // codeColumns reads the code ids heading columns F onwards.
@@ -742,7 +1031,7 @@ func (im *sheetImporter) codeColumns(head []string) {
 // rowSource finds the source of a row's key; ok is false when the row
 // cannot be checked further.
 func (im *sheetImporter) rowSource(k SheetKey, row int) (*sheetSource, bool) {
-	ss := im.sources[k.Source]
+	ss := im.cur
 	if ss == nil {
 		im.problem(sheetColKey, row, "key %q: source %q is not listed on the About sheet (key not found)", k.String(), k.Source)
 		return nil, false
@@ -758,8 +1047,9 @@ func (im *sheetImporter) rowSource(k SheetKey, row int) (*sheetSource, bool) {
 }
 
 // rowKey parses a row's key and checks it is listed once.
-func (im *sheetImporter) rowKey(r []string, row int, cell func([]string, int) string, span bool) (SheetKey, bool) {
-	raw := strings.TrimSpace(cell(r, sheetColKey))
+func (im *sheetImporter) rowKey(r *sheetLine, span bool) (SheetKey, bool) {
+	row := r.num
+	raw := strings.TrimSpace(r.cell(sheetColKey))
 	if raw == "" {
 		im.problem(sheetColKey, row, "the row has no key: rows cannot be added to a coding sheet (mark an exported row instead)")
 		return SheetKey{}, false
@@ -777,11 +1067,12 @@ func (im *sheetImporter) rowKey(r []string, row int, cell func([]string, int) st
 		im.problem(sheetColKey, row, "key %q is not a key of this sheet's kind (%s)", raw, want)
 		return k, false
 	}
-	if prev, dup := im.keyRow[k.String()]; dup {
-		im.problem(sheetColKey, row, "key %q is listed twice (also row %d); delete one of the rows", k.String(), prev)
+	ks := k.String()
+	if prev, dup := im.keyRow[ks]; dup {
+		im.problem(sheetColKey, row, "key %q is listed twice (also row %d); delete one of the rows", ks, prev)
 		return k, false
 	}
-	im.keyRow[k.String()] = row
+	im.keyRow[ks] = row
 	return k, true
 }
 
@@ -809,14 +1100,22 @@ func (im *sheetImporter) checkText(col, row int, got, want, what string) bool {
 }
 
 // codesRow checks one row of a codes sheet and codes its marked cells.
-func (im *sheetImporter) codesRow(r []string, row int, cell func([]string, int) string) {
+func (im *sheetImporter) codesRow(r *sheetLine) {
+	row := r.num
 	// Marks are checked even when the key is bad, so that every problem of
-	// the row is reported at once.
+	// the row is reported at once. Only cells that are not empty are kept,
+	// in column order.
 	var codes []string
-	for i := len(SheetColumns); i < len(r); i++ {
-		marked, ok := ParseSheetMark(r[i])
+	off := 0
+	for _, c := range r.cells {
+		i, v := int(c.col), r.text[off:off+int(c.len)]
+		off += int(c.len)
+		if i < len(SheetColumns) {
+			continue
+		}
+		marked, ok := ParseSheetMark(v)
 		if !ok {
-			im.problem(i, row, "unknown mark %q (mark a code with x, or leave the cell empty)", clipQuote(strings.TrimSpace(r[i])))
+			im.problem(i, row, "unknown mark %q (mark a code with x, or leave the cell empty)", clipQuote(strings.TrimSpace(v)))
 			continue
 		}
 		if !marked {
@@ -824,14 +1123,14 @@ func (im *sheetImporter) codesRow(r []string, row int, cell func([]string, int) 
 		}
 		code, ok := im.codeCol[i]
 		if !ok {
-			if strings.TrimSpace(cell(im.head, i)) == "" {
+			if i >= len(im.head) || strings.TrimSpace(im.head[i]) == "" {
 				im.problem(i, row, "a mark in a column without a code id in row 1")
 			}
 			continue // unknown codes are reported on their header
 		}
 		codes = append(codes, code)
 	}
-	k, ok := im.rowKey(r, row, cell, false)
+	k, ok := im.rowKey(r, false)
 	if !ok {
 		return
 	}
@@ -857,7 +1156,7 @@ func (im *sheetImporter) codesRow(r []string, row int, cell func([]string, int) 
 		return
 	}
 	ss.seen[seg.ID] = true
-	if !im.checkText(sheetColText, row, cell(r, sheetColText), ss.ti.Slice(seg.Start, seg.End), "segment "+k.String()) {
+	if !im.checkText(sheetColText, row, r.cell(sheetColText), ss.ti.Slice(seg.Start, seg.End), "segment "+k.String()) {
 		return
 	}
 	for _, code := range codes {
@@ -867,17 +1166,18 @@ func (im *sheetImporter) codesRow(r []string, row int, cell func([]string, int) 
 			return
 		}
 		c.Segment = seg.ID
-		im.imp.Codings = append(im.imp.Codings, c)
+		im.addCoding(c)
 	}
 }
 
 // reviewRow checks one row of a review sheet and makes its coding.
-func (im *sheetImporter) reviewRow(r []string, row int, cell func([]string, int) string) {
-	decision, ok := ParseSheetDecision(cell(r, sheetColDecision))
-	correct := strings.TrimSpace(cell(r, sheetColCorrect))
+func (im *sheetImporter) reviewRow(r *sheetLine) {
+	row := r.num
+	decision, ok := ParseSheetDecision(r.cell(sheetColDecision))
+	correct := strings.TrimSpace(r.cell(sheetColCorrect))
 	switch {
 	case !ok:
-		im.problem(sheetColDecision, row, "unknown decision %q (choose accept, reject or correct)", clipQuote(strings.TrimSpace(cell(r, sheetColDecision))))
+		im.problem(sheetColDecision, row, "unknown decision %q (choose accept, reject or correct)", clipQuote(strings.TrimSpace(r.cell(sheetColDecision))))
 	case decision == "":
 		im.problem(sheetColDecision, row, "no decision (choose accept, reject or correct)")
 	case decision == DecisionCorrect && correct == "":
@@ -887,11 +1187,11 @@ func (im *sheetImporter) reviewRow(r []string, row int, cell func([]string, int)
 	case decision == DecisionCorrect && (!sheetName(correct) || im.opts.Known != nil && !im.opts.Known(correct)):
 		im.problem(sheetColCorrect, row, "unknown code %q (see the Codebook sheet)", clipQuote(correct))
 	}
-	k, kok := im.rowKey(r, row, cell, true)
+	k, kok := im.rowKey(r, true)
 	if !kok {
 		return
 	}
-	if got := strings.TrimSpace(cell(r, sheetColCode)); got != k.Code {
+	if got := strings.TrimSpace(r.cell(sheetColCode)); got != k.Code {
 		im.problem(sheetColCode, row, "the code was %q when the sheet was made, not %q; to change it choose correct and fill Correct code", k.Code, clipQuote(got))
 		return
 	}
@@ -910,8 +1210,8 @@ func (im *sheetImporter) reviewRow(r []string, row int, cell func([]string, int)
 		ss.unitSegs = SheetSegments(ss.src, im.imp.About.Unit, nil)
 	}
 	from, to, _ := SheetContext(ss.unitSegs, k.Start, k.End)
-	textOK := im.checkText(sheetColText, row, cell(r, sheetColText), ss.ti.Slice(from, to), "the source around "+k.String())
-	quoteOK := im.checkText(sheetColQuote, row, cell(r, sheetColQuote), ss.ti.Slice(k.Start, k.End), "the coded quote "+k.String())
+	textOK := im.checkText(sheetColText, row, r.cell(sheetColText), ss.ti.Slice(from, to), "the source around "+k.String())
+	quoteOK := im.checkText(sheetColQuote, row, r.cell(sheetColQuote), ss.ti.Slice(k.Start, k.End), "the coded quote "+k.String())
 	if !ok || !textOK || !quoteOK {
 		return
 	}
@@ -931,30 +1231,8 @@ func (im *sheetImporter) reviewRow(r []string, row int, cell func([]string, int)
 		im.problem(sheetColKey, row, "%v", err)
 		return
 	}
-	c.Memo = strings.TrimSpace(corpus.NormalizeString(cell(r, sheetColNote)))
-	im.imp.Codings = append(im.imp.Codings, c)
-}
-
-// sourceProblems reports, once per source, sources gone or changed, with
-// the rows that refer to them.
-func (im *sheetImporter) sourceProblems() {
-	var probs []SheetProblem
-	for _, s := range im.imp.About.Sources {
-		ss := im.sources[s.ID]
-		if !ss.gone && !ss.changed {
-			continue
-		}
-		where := "no rows refer to it"
-		if len(ss.rows) > 0 {
-			where = plural(len(ss.rows), "row ", "rows ") + rowRanges(ss.rows)
-		}
-		msg := fmt.Sprintf("source %q is no longer in the project (%s); the sheet cannot be imported", s.ID, where)
-		if ss.changed {
-			msg = fmt.Sprintf("source %q has changed since the sheet was made (its sha256 differs; %s); export a new sheet", s.ID, where)
-		}
-		probs = append(probs, SheetProblem{cellName(SheetNameAbout, 1, s.row), msg})
-	}
-	im.probs = append(probs, im.probs...)
+	c.Memo = strings.TrimSpace(corpus.NormalizeString(r.cell(sheetColNote)))
+	im.addCoding(c)
 }
 
 // rowRanges writes sorted row numbers as "3-7, 9, 12-13".
@@ -979,27 +1257,31 @@ func rowRanges(rows []int) string {
 	return b.String()
 }
 
-// countMissing counts the segments a codes sheet should list but does not.
-func (im *sheetImporter) countMissing() {
-	for _, ss := range im.sources {
-		if ss.src == nil {
-			continue
-		}
-		for _, s := range SheetSegments(ss.src, im.imp.About.Unit, im.imp.About.Roles) {
-			if !ss.seen[s.ID] {
-				im.imp.Missing++
-			}
+func blankRow(r []string) bool {
+	for _, c := range r {
+		if strings.TrimSpace(c) != "" {
+			return false
 		}
 	}
+	return true
 }
 
 // InScope reports whether c lies in what the sheet covers: one of its
 // sources, and one of its codes (any code for a review sheet without codes).
+//
+// The sources and codes are those of imp when InScope is first called.
 func (imp *SheetImport) InScope(c *Coding) bool {
-	if !slices.ContainsFunc(imp.About.Sources, func(s SheetSource) bool { return s.ID == c.Source }) {
-		return false
+	if imp.scopeSources == nil {
+		imp.scopeSources = make(map[string]bool, len(imp.About.Sources))
+		for _, s := range imp.About.Sources {
+			imp.scopeSources[s.ID] = true
+		}
+		imp.scopeCodes = make(map[string]bool, len(imp.Codes))
+		for _, code := range imp.Codes {
+			imp.scopeCodes[code] = true
+		}
 	}
-	return len(imp.Codes) == 0 || slices.Contains(imp.Codes, c.Code)
+	return imp.scopeSources[c.Source] && (len(imp.Codes) == 0 || imp.scopeCodes[c.Code])
 }
 
 // Merge returns the coder's codings after the import: old followed by the

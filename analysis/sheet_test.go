@@ -231,12 +231,26 @@ func sheetTestSource(t testing.TB) *corpus.Source {
 	return &corpus.Source{ID: "p01", Kind: corpus.KindInterview, Text: text, SHA: corpus.HashText(text), Segments: segs}
 }
 
+// testGrid is a coding sheet's cells, row by row.
+type testGrid struct {
+	About, Coding [][]string
+}
+
+// data is the grid as a workbook reader gives it to ImportSheet.
+func (g *testGrid) data() *SheetData {
+	d := &SheetData{About: g.About}
+	for _, r := range g.Coding {
+		d.Coding.Add(r)
+	}
+	return d
+}
+
 // codesGrid is a filled-in codes sheet of sheetTestSource's sentences, with
 // the code columns limits and naivety.
-func codesGrid(src *corpus.Source) *SheetData {
+func codesGrid(src *corpus.Source) *testGrid {
 	about := &SheetAbout{Mode: SheetModeCodes, Project: "t", Coder: "bob", Unit: corpus.UnitSentence,
 		Codes: []string{"limits", "naivety"}, Sources: []SheetSource{{ID: src.ID, SHA: src.SHA}}}
-	return &SheetData{
+	return &testGrid{
 		About: about.Rows(),
 		Coding: [][]string{
 			{"Key", "Citation", "Speaker", "Line", "Text", "limits", "naivety"},
@@ -250,18 +264,30 @@ func codesGrid(src *corpus.Source) *SheetData {
 	}
 }
 
+// sourcesByID serves srcs to an import (SheetImportOptions.Source).
+func sourcesByID(srcs ...*corpus.Source) func(id string) (*corpus.Source, error) {
+	return func(id string) (*corpus.Source, error) {
+		for _, s := range srcs {
+			if s.ID == id {
+				return s, nil
+			}
+		}
+		return nil, nil
+	}
+}
+
 func sheetOpts(src *corpus.Source) SheetImportOptions {
 	return SheetImportOptions{
-		File:    "s.xlsx",
-		Sources: map[string]*corpus.Source{src.ID: src},
-		Known:   func(c string) bool { return c == "limits" || c == "naivety" },
-		Time:    time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
+		File:   "s.xlsx",
+		Source: sourcesByID(src),
+		Known:  func(c string) bool { return c == "limits" || c == "naivety" },
+		Time:   time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
 	}
 }
 
 func TestImportSheetGrid(t *testing.T) {
 	src := sheetTestSource(t)
-	imp, err := ImportSheet(codesGrid(src), sheetOpts(src))
+	imp, err := ImportSheet(codesGrid(src).data(), sheetOpts(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +317,7 @@ func TestImportSheetAllProblems(t *testing.T) {
 	d.Coding[3][4] = "Because I can!"                              // row 4: text edited
 	d.Coding[4][0] = "p01:t2.p1.s9"                                // row 5: key not found
 	d.Coding = append(d.Coding, []string{"", "", "", "", "", "x"}) // row 7: no key
-	_, err := ImportSheet(d, sheetOpts(src))
+	_, err := ImportSheet(d.data(), sheetOpts(src))
 	var se *SheetError
 	if !errors.As(err, &se) {
 		t.Fatalf("got %v, want a *SheetError", err)
@@ -332,7 +358,7 @@ func TestImportSheetCoder(t *testing.T) {
 	} {
 		opts := sheetOpts(src)
 		opts.Coder = tc.coder
-		imp, err := ImportSheet(codesGrid(src), opts)
+		imp, err := ImportSheet(codesGrid(src).data(), opts)
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -352,20 +378,20 @@ func TestImportSheetRowsRemoved(t *testing.T) {
 	src := sheetTestSource(t)
 	d := codesGrid(src)
 	d.Coding = slices.Delete(d.Coding, 2, 3)
-	imp, err := ImportSheet(d, sheetOpts(src))
+	imp, err := ImportSheet(d.data(), sheetOpts(src))
 	if err != nil || imp.Missing != 1 {
 		t.Errorf("got %+v, %v; want 1 missing segment", imp, err)
 	}
 	d = codesGrid(src)
 	d.Coding = slices.Delete(d.Coding, 1, 2)
-	if _, err := ImportSheet(d, sheetOpts(src)); err == nil || !strings.Contains(err.Error(), "Coding!A2: the second header row is missing") {
+	if _, err := ImportSheet(d.data(), sheetOpts(src)); err == nil || !strings.Contains(err.Error(), "Coding!A2: the second header row is missing") {
 		t.Errorf("got %v", err)
 	}
 }
 
 func TestSheetImportMerge(t *testing.T) {
 	src := sheetTestSource(t)
-	imp, err := ImportSheet(codesGrid(src), sheetOpts(src))
+	imp, err := ImportSheet(codesGrid(src).data(), sheetOpts(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +479,7 @@ func FuzzImportSheet(f *testing.F) {
 		for _, line := range strings.Split(cells, "\n") {
 			d.Coding = append(d.Coding, strings.Split(line, "\t"))
 		}
-		imp, err := ImportSheet(d, sheetOpts(src))
+		imp, err := ImportSheet(d.data(), sheetOpts(src))
 		if err != nil {
 			var se *SheetError
 			if !errors.As(err, &se) || len(se.Problems) == 0 {
@@ -499,7 +525,7 @@ func TestImportSheetTextDiffers(t *testing.T) {
 	} {
 		d := codesGrid(src)
 		d.Coding[3][4] = tc.cell
-		_, err := ImportSheet(d, sheetOpts(src))
+		_, err := ImportSheet(d.data(), sheetOpts(src))
 		want := "Coding!E4: text differs from segment p01:t2.p1.s1 " + tc.want
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("cell %q: got %v, want %q", tc.cell, err, want)
@@ -509,7 +535,7 @@ func TestImportSheetTextDiffers(t *testing.T) {
 	d := codesGrid(src)
 	d.Coding[3][4] = "Because I can."
 	d.Coding[4][4] = "Nai\u0308ve, maybe 😀."
-	if _, err := ImportSheet(d, sheetOpts(src)); err != nil {
+	if _, err := ImportSheet(d.data(), sheetOpts(src)); err != nil {
 		t.Error(err)
 	}
 }

@@ -882,24 +882,47 @@ func (w *sheetWriter) aboutSheet() error {
 }
 
 // ReadCodingSheet reads the Coding and About sheets of a coding sheet as
-// text, for analysis.ImportSheet. Cells are read as stored (raw values: a 1
-// is "1" whatever its number format). A file that is not an xlsx workbook,
-// or lacks either sheet, is an *errs.InputError naming path.
+// text, for analysis.ImportSheet: the Coding sheet a row at a time into
+// the compact analysis.SheetRows, the About sheet whole. Cells are read as
+// stored (raw values: a 1 is "1" whatever its number format). A file that
+// is not an xlsx workbook, or lacks either sheet, is an *errs.InputError
+// naming path.
 func ReadCodingSheet(path string) (*analysis.SheetData, error) {
-	data, err := os.ReadFile(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return DecodeCodingSheet(path, data)
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		// Reading it gives the error: "is a directory".
+		if _, err := file.Read(make([]byte, 1)); err != nil {
+			return nil, err
+		}
+	}
+	return decodeCodingSheet(path, file, fi.Size())
 }
 
 // DecodeCodingSheet is ReadCodingSheet of a workbook's bytes; name labels
 // errors.
 func DecodeCodingSheet(name string, data []byte) (*analysis.SheetData, error) {
-	if _, err := zip.NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
+	return decodeCodingSheet(name, bytes.NewReader(data), int64(len(data)))
+}
+
+// decodeCodingSheet reads a coding sheet of size bytes from r, which is at
+// its start. The workbook is read into memory once (by excelize), not kept
+// beside.
+func decodeCodingSheet(name string, r interface {
+	io.Reader
+	io.ReaderAt
+}, size int64) (*analysis.SheetData, error) {
+	if _, err := zip.NewReader(r, size); err != nil {
 		return nil, errs.New(name, 0, 0, "not an xlsx workbook (save it from Excel or LibreOffice as .xlsx)")
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	f, err := excelize.OpenReader(r)
 	if err != nil {
 		return nil, errs.New(name, 0, 0, "cannot read the workbook: %v (save it from Excel or LibreOffice as .xlsx)", err)
 	}
@@ -907,42 +930,46 @@ func DecodeCodingSheet(name string, data []byte) (*analysis.SheetData, error) {
 	d := &analysis.SheetData{}
 	for _, s := range []struct {
 		name string
-		rows *[][]string
-	}{{analysis.SheetNameCoding, &d.Coding}, {analysis.SheetNameAbout, &d.About}} {
+		add  func(cells []string)
+	}{
+		{analysis.SheetNameCoding, d.Coding.Add},
+		{analysis.SheetNameAbout, func(cells []string) { d.About = append(d.About, cells) }},
+	} {
 		if idx, _ := f.GetSheetIndex(s.name); idx < 0 {
 			return nil, errs.New(name, 0, 0, "no sheet %q: not a coding sheet made by 'thematic sheet export', or the sheet was renamed", s.name)
 		}
-		rows, err := readSheetRows(f, s.name)
-		if err != nil {
+		if err := readSheetRows(f, s.name, s.add); err != nil {
 			return nil, errs.New(name, 0, 0, "cannot read sheet %q: %v", s.name, err)
 		}
-		*s.rows = rows
 	}
+	d.About = slices.Clip(d.About)
 	return d, nil
 }
 
-// readSheetRows reads a sheet's cells row by row, keeping empty rows so that
-// Rows[i] is row i+1.
-func readSheetRows(f *excelize.File, sheet string) ([][]string, error) {
+// readSheetRows reads a sheet's cells a row at a time, as excelize's
+// iterator reads them from the workbook, and passes each row to add, row 1
+// first, empty rows too: the n-th call is row n. Empty rows at the end are
+// left out.
+func readSheetRows(f *excelize.File, sheet string, add func(cells []string)) error {
 	it, err := f.Rows(sheet)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out [][]string
-	last := 0
-	for n := 1; it.Next(); n++ {
+	empty := 0 // empty rows read and not yet passed on
+	for it.Next() {
 		cols, err := it.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
 			it.Close()
-			return nil, err
+			return err
 		}
-		out = append(out, cols)
-		if len(cols) > 0 {
-			last = n
+		if len(cols) == 0 {
+			empty++
+			continue
 		}
+		for ; empty > 0; empty-- {
+			add(nil)
+		}
+		add(cols)
 	}
-	if err := it.Close(); err != nil {
-		return nil, err
-	}
-	return out[:last], nil
+	return it.Close()
 }

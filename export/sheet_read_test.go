@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/thematic-qda/thematic/analysis"
 	"github.com/thematic-qda/thematic/codebook"
 	"github.com/thematic-qda/thematic/corpus"
@@ -427,5 +429,45 @@ func BenchmarkEncodeReviewSheet(b *testing.B) {
 		if st.Rows == 0 {
 			b.Fatal("no rows")
 		}
+	}
+}
+
+// readSheetRows passes every row to add in order, the n-th call row n,
+// rows missing from the file or with no value as empty rows, and leaves
+// out the empty rows at the end.
+func TestReadSheetRows(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", "S"); err != nil {
+		t.Fatal(err)
+	}
+	for cell, v := range map[string]any{"A1": "one", "C2": "two", "A5": " five ", "B7": 7, "A8": ""} {
+		if err := f.SetCellValue("S", cell, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	style, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellStyle("S", "A9", "C10", style); err != nil { // rows with a style, no value
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	var got [][]string
+	if err := readSheetRows(g, "S", func(cells []string) { got = append(got, cells) }); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"one"}, {"", "", "two"}, nil, nil, {" five "}, nil, {"", "7"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("rows %q, want %q", got, want)
 	}
 }

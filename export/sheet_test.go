@@ -198,19 +198,25 @@ func fill(t testing.TB, path string, edits []cellEdit) {
 	}
 }
 
+// sourceReader serves srcs by id, as SheetImportOptions.Source: nil for
+// an id not among them.
+func sourceReader(srcs []*corpus.Source) func(id string) (*corpus.Source, error) {
+	byID := map[string]*corpus.Source{}
+	for _, s := range srcs {
+		byID[s.ID] = s
+	}
+	return func(id string) (*corpus.Source, error) { return byID[id], nil }
+}
+
 func importTestSheet(t testing.TB, path string, srcs []*corpus.Source, cb *codebook.Codebook) (*analysis.SheetImport, error) {
 	t.Helper()
 	d, err := ReadCodingSheet(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]*corpus.Source{}
-	for _, s := range srcs {
-		byID[s.ID] = s
-	}
 	return analysis.ImportSheet(d, analysis.SheetImportOptions{
 		File:     "sheet.xlsx",
-		Sources:  byID,
+		Source:   sourceReader(srcs),
 		Known:    func(code string) bool { return cb.Node(code) != nil },
 		Time:     sheetTime,
 		CellText: SheetCellText,
@@ -596,6 +602,9 @@ func TestReadCodingSheetNotXLSX(t *testing.T) {
 	if _, err := ReadCodingSheet(other); err == nil || !strings.Contains(err.Error(), `no sheet "Coding"`) {
 		t.Errorf("got %v", err)
 	}
+	if _, err := ReadCodingSheet(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a folder: got %v", err)
+	}
 }
 
 func TestEncodeCodingSheetNothingToList(t *testing.T) {
@@ -676,31 +685,47 @@ func BenchmarkImportCodingSheet(b *testing.B) {
 	if _, err := EncodeCodingSheet(&buf, cs); err != nil {
 		b.Fatal(err)
 	}
-	data := buf.Bytes()
-	d, err := DecodeCodingSheet("bench.xlsx", data)
+	f, err := excelize.OpenReader(&buf)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for i := analysis.SheetHeaderRows; i < len(d.Coding); i += 5 {
-		for len(d.Coding[i]) < 6 {
-			d.Coding[i] = append(d.Coding[i], "")
+	rows := 0
+	for _, src := range srcs {
+		rows += len(analysis.SheetSegments(src, cs.About.Unit, cs.About.Roles))
+	}
+	for row := analysis.SheetHeaderRows + 1; row <= analysis.SheetHeaderRows+rows; row += 5 {
+		if err := f.SetCellValue(analysis.SheetNameCoding, fmt.Sprintf("F%d", row), "x"); err != nil {
+			b.Fatal(err)
 		}
-		d.Coding[i][5] = "x"
 	}
-	byID := map[string]*corpus.Source{}
-	for _, s := range srcs {
-		byID[s.ID] = s
+	marked, err := f.WriteToBuffer()
+	if err != nil {
+		b.Fatal(err)
 	}
-	opts := analysis.SheetImportOptions{Sources: byID, Known: func(c string) bool { return cb.Node(c) != nil }, Time: sheetTime, CellText: SheetCellText}
+	f.Close()
+	data := marked.Bytes()
+	opts := analysis.SheetImportOptions{Source: sourceReader(srcs), Known: func(c string) bool { return cb.Node(c) != nil }, Time: sheetTime, CellText: SheetCellText}
+	imp, err := importBytes(data, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(imp.Codings) != (rows+4)/5 {
+		b.Fatalf("%d codings, want %d", len(imp.Codings), (rows+4)/5)
+	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := DecodeCodingSheet("bench.xlsx", data); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := analysis.ImportSheet(d, opts); err != nil {
+		if _, err := importBytes(data, opts); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+func importBytes(data []byte, opts analysis.SheetImportOptions) (*analysis.SheetImport, error) {
+	d, err := DecodeCodingSheet("bench.xlsx", data)
+	if err != nil {
+		return nil, err
+	}
+	return analysis.ImportSheet(d, opts)
 }
 
 func benchSheet(b *testing.B) (*CodingSheet, []*corpus.Source, *codebook.Codebook) {

@@ -526,13 +526,9 @@ func runSheetImport(opts *SheetImportOptions) error {
 		return err
 	}
 	defer unlock()
-	byID, err := sheetImportSources(p, data)
-	if err != nil {
-		return err
-	}
 	imp, err := analysis.ImportSheet(data, analysis.SheetImportOptions{
 		File:     opts.File,
-		Sources:  byID,
+		Source:   sheetImportSource(p),
 		Known:    func(code string) bool { return cb.Node(code) != nil },
 		Coder:    opts.Coder,
 		Time:     opts.Now().UTC(),
@@ -549,23 +545,8 @@ func runSheetImport(opts *SheetImportOptions) error {
 		Codings: len(imp.Codings), Missing: imp.Missing, DryRun: opts.DryRun,
 		Accepted: imp.Accepted, Rejected: imp.Rejected, Corrected: imp.Corrected}
 	store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
-	old, err := store.Load(imp.Coder)
-	if err != nil {
+	if res.Kept, res.Replaced, err = sheetMerge(store, imp, opts.Replace, opts.DryRun); err != nil {
 		return err
-	}
-	merged, removed := imp.Merge(old, opts.Replace)
-	res.Replaced = removed
-	if !opts.Replace {
-		for i := range old {
-			if imp.InScope(&old[i]) {
-				res.Kept++
-			}
-		}
-	}
-	if !opts.DryRun {
-		if err := store.Save(imp.Coder, merged); err != nil {
-			return err
-		}
 	}
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, res)
@@ -574,40 +555,178 @@ func runSheetImport(opts *SheetImportOptions) error {
 	return nil
 }
 
-// sheetImportSources reads, with their text, the sources of the project
-// that the sheet's About sheet lists: the import looks at no others (those
-// listed but gone it reports from their absence). A review sheet's import
-// needs only the segments of the sheet's unit, so only those are kept. A
-// sheet whose About sheet cannot be read needs no source: the import
-// refuses it first.
-func sheetImportSources(p *corpus.Project, data *analysis.SheetData) (map[string]*corpus.Source, error) {
-	byID := map[string]*corpus.Source{}
-	about, probs := analysis.ParseSheetAbout(data.About)
-	if len(probs) > 0 {
-		return byID, nil
+// sheetMerge adds the codings imp made to those the coder has, or with
+// replace puts them in place of the coder's codings in the sheet's scope,
+// and saves the coder's codings, unless dry: the file Store.Save writes of
+// imp.Merge. It returns how many of the coder's codings in the sheet's
+// scope were kept (without replace) or removed (with).
+//
+// The coder's codings are read and written a source at a time
+// (sheetSaveEach), never all held; a file not in canonical order, or an id
+// that Save would have to change, is merged in memory as Save needs.
+func sheetMerge(store analysis.Store, imp *analysis.SheetImport, replace, dry bool) (kept, removed int, err error) {
+	if dry {
+		err := store.Scan(imp.Coder, func(cs []analysis.Coding) error {
+			for i := range cs {
+				if imp.InScope(&cs[i]) {
+					if replace {
+						removed++
+					} else {
+						kept++
+					}
+				}
+			}
+			return nil
+		})
+		return kept, removed, err
 	}
-	ids, err := p.SourceIDs()
+	kept, removed, err = sheetSaveEach(store, imp, replace)
+	if !errors.Is(err, errSheetInMemory) {
+		return kept, removed, err
+	}
+	old, err := store.Load(imp.Coder)
 	if err != nil {
-		return nil, err
+		return 0, 0, err
 	}
-	have := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		have[id] = true
-	}
-	for _, s := range about.Sources {
-		if !have[s.ID] || byID[s.ID] != nil {
-			continue
+	merged, removed := imp.Merge(old, replace)
+	kept = 0
+	if !replace {
+		for i := range old {
+			if imp.InScope(&old[i]) {
+				kept++
+			}
 		}
-		src, err := p.Source(s.ID, true)
+	}
+	return kept, removed, store.Save(imp.Coder, merged)
+}
+
+// errSheetInMemory stops sheetSaveEach, having written nothing, where the
+// codings must be merged in memory.
+var errSheetInMemory = errors.New("merge in memory")
+
+// sheetSaveEach is sheetMerge's save a source at a time: the coder's
+// codings are read from the file in its order (canonical: by source) and
+// written with Store.SaveSorted, each source's followed by the imported
+// codings of that source, as imp.Merge gives them to Store.Save. The file
+// is Save's but where Save would give a coding a new id: where an imported
+// coding has the id of a coding kept, of another span or code. Then, or
+// when the file is not in order of source, nothing is written and the
+// error is errSheetInMemory.
+func sheetSaveEach(store analysis.Store, imp *analysis.SheetImport, replace bool) (kept, removed int, err error) {
+	cs := imp.Codings
+	sameKey := func(a, b *analysis.Coding) bool {
+		return a.Source == b.Source && a.Start == b.Start && a.End == b.End && a.Code == b.Code && a.Orphan == b.Orphan
+	}
+	// The imported codings by id, to find an id a kept coding shares.
+	byID := make([]int32, len(cs))
+	for i := range byID {
+		byID[i] = int32(i)
+	}
+	slices.SortFunc(byID, func(a, b int32) int { return strings.Compare(cs[a].ID, cs[b].ID) })
+	for k := 1; k < len(byID); k++ {
+		if a, b := &cs[byID[k-1]], &cs[byID[k]]; a.ID == b.ID && !sameKey(a, b) {
+			return 0, 0, errSheetInMemory
+		}
+	}
+	clash := func(c *analysis.Coding) bool {
+		k, found := slices.BinarySearchFunc(byID, c.ID, func(i int32, id string) int { return strings.Compare(cs[i].ID, id) })
+		return found && !sameKey(c, &cs[byID[k]])
+	}
+	// The imported codings by source, in row order within each.
+	bySrc := make([]int32, len(cs))
+	for i := range bySrc {
+		bySrc[i] = int32(i)
+	}
+	slices.SortStableFunc(bySrc, func(a, b int32) int { return strings.Compare(cs[a].Source, cs[b].Source) })
+	err = store.SaveSorted(imp.Coder, func(yield func([]analysis.Coding) error) error {
+		var batch []analysis.Coding
+		next := 0 // the imported codings bySrc[:next] are written
+		// flush writes the batch of the coder's codings of src followed by
+		// the imported codings of the sources up to src (all, when last).
+		var src string
+		flush := func(last bool) error {
+			for ; next < len(bySrc); next++ {
+				c := &cs[bySrc[next]]
+				if !last && c.Source > src {
+					break
+				}
+				batch = append(batch, *c)
+			}
+			err := yield(batch)
+			batch = batch[:0]
+			return err
+		}
+		started := false
+		err := store.Scan(imp.Coder, func(old []analysis.Coding) error {
+			owned := len(batch) // batch[:owned] hold strings of their own
+			for i := range old {
+				c := &old[i]
+				if started && c.Source != src {
+					if c.Source < src {
+						return errSheetInMemory
+					}
+					if err := flush(false); err != nil {
+						return err
+					}
+					owned = 0
+				}
+				src, started = c.Source, true
+				if imp.InScope(c) {
+					if replace {
+						removed++
+						continue
+					}
+					kept++
+				}
+				if clash(c) {
+					return errSheetInMemory
+				}
+				batch = append(batch, *c)
+			}
+			// The codings of the source read last outlive old.
+			for i := owned; i < len(batch); i++ {
+				sheetOwnStrings(&batch[i])
+			}
+			src = strings.Clone(src)
+			return nil
+		})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if about.Mode == analysis.SheetModeReview {
-			src.Segments = analysis.SheetSegments(src, about.Unit, nil)
-		}
-		byID[s.ID] = src
+		return flush(true)
+	})
+	return kept, removed, err
+}
+
+// sheetOwnStrings copies the strings of c, which Store.Scan lends.
+func sheetOwnStrings(c *analysis.Coding) {
+	for _, s := range []*string{&c.ID, &c.Source, &c.Quote, &c.Prefix, &c.Suffix, &c.Code, &c.Coder, &c.Origin, &c.Segment, &c.Memo} {
+		*s = strings.Clone(*s)
 	}
-	return byID, nil
+}
+
+// sheetImportSource reads, with its text, a source of the project that
+// the sheet's About sheet lists, for the import to check its rows against:
+// nil for one no longer in the project, which the import reports from its
+// absence. The import reads them one at a time and looks at no others.
+func sheetImportSource(p *corpus.Project) func(id string) (*corpus.Source, error) {
+	var have map[string]bool
+	return func(id string) (*corpus.Source, error) {
+		if have == nil {
+			ids, err := p.SourceIDs()
+			if err != nil {
+				return nil, err
+			}
+			have = make(map[string]bool, len(ids))
+			for _, id := range ids {
+				have[id] = true
+			}
+		}
+		if !have[id] {
+			return nil, nil
+		}
+		return p.Source(id, true)
+	}
 }
 
 // sheetRefuse prints a refused sheet's problems and returns the error.
