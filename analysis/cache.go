@@ -1069,48 +1069,11 @@ func (c CodingsCache) createTemp(coder string) (f *os.File, final string, err er
 // in keep, in that order, with the ids given. A cache that cannot be written
 // is no error: it is built from the file when next needed.
 func (s Store) writeCache(coder string, cs []Coding, keep []int, ids []string) {
-	cc := CodingsCache{Store: s}
-	path := cc.path(coder)
-	if path == "" {
-		return
-	}
-	key, exists, err := keyOf(s.path(coder))
-	if err != nil || !exists {
-		return
-	}
-	out, final, err := cc.createTemp(coder)
-	if err != nil || final == "" {
-		if out != nil {
-			out.Close()
-		}
-		return
-	}
-	ok := false
-	defer func() {
-		out.Close()
-		if !ok {
-			os.Remove(out.Name())
-			os.Remove(path) // a stale cache would only be rebuilt
-		}
-	}()
-	cw, err := newCacheWriter(out)
-	if err != nil {
-		return
-	}
+	sc := newStreamCache(s, coder)
 	for k, i := range keep {
-		c := cs[i]
-		c.Coder = coder
-		if !validStrings(&c) {
-			return // the file has U+FFFD where c has bad bytes
-		}
-		if cw.add(&c, int64(k), ids[k]) != nil {
-			return
-		}
+		sc.add(&cs[i], int64(k), ids[k])
 	}
-	if cw.finish(key) != nil {
-		return
-	}
-	ok = os.Rename(out.Name(), final) == nil
+	sc.commit()
 }
 
 // streamCache writes a coder's cache as Store.SaveSorted writes the file,

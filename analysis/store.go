@@ -216,16 +216,8 @@ func (s Store) Save(coder string, cs []Coding) error {
 	}
 	file := s.display(coder)
 	for i := range cs {
-		c := &cs[i]
-		msg := checkCoding(c, utf8.RuneCountInString(c.Quote))
-		if msg == "" && c.Coder != coder {
-			msg = fmt.Sprintf("belongs to coder %q", c.Coder)
-		}
-		if y := c.Time.UTC().Year(); msg == "" && (y < 0 || y > 9999) {
-			msg = "has a time outside years 0-9999"
-		}
-		if msg != "" {
-			return fmt.Errorf("saving %s: coding %q (%s %d-%d) %s", file, c.ID, c.Source, c.Start, c.End, msg)
+		if err := checkSaved(file, coder, &cs[i]); err != nil {
+			return err
 		}
 	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
@@ -279,16 +271,8 @@ func (s Store) SaveSorted(coder string, each func(yield func(batch []Coding) err
 		var ids []string
 		err := each(func(batch []Coding) error {
 			for i := range batch {
-				c := &batch[i]
-				msg := checkCoding(c, utf8.RuneCountInString(c.Quote))
-				if msg == "" && c.Coder != coder {
-					msg = fmt.Sprintf("belongs to coder %q", c.Coder)
-				}
-				if y := c.Time.UTC().Year(); msg == "" && (y < 0 || y > 9999) {
-					msg = "has a time outside years 0-9999"
-				}
-				if msg != "" {
-					return fmt.Errorf("saving %s: coding %q (%s %d-%d) %s", file, c.ID, c.Source, c.Start, c.End, msg)
+				if err := checkSaved(file, coder, &batch[i]); err != nil {
+					return err
 				}
 			}
 			keep := canonicalOrder(batch)
@@ -471,6 +455,22 @@ func uniqueIDs(cs []Coding, keep []int) []string {
 		}
 	}
 	return ids
+}
+
+// checkSaved returns the error that keeps Save (or SaveSorted) from
+// writing c to file, the coder's file, or nil.
+func checkSaved(file, coder string, c *Coding) error {
+	msg := checkCoding(c, utf8.RuneCountInString(c.Quote))
+	if msg == "" && c.Coder != coder {
+		msg = fmt.Sprintf("belongs to coder %q", c.Coder)
+	}
+	if y := c.Time.UTC().Year(); msg == "" && (y < 0 || y > 9999) {
+		msg = "has a time outside years 0-9999"
+	}
+	if msg != "" {
+		return fmt.Errorf("saving %s: coding %q (%s %d-%d) %s", file, c.ID, c.Source, c.Start, c.End, msg)
+	}
+	return nil
 }
 
 // checkCoding returns what is wrong with a coding, or "". quoteLen is the
