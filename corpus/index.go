@@ -622,19 +622,29 @@ type preparedSource struct {
 // indexUnits picks the segments to index: paragraphs, or turns for a source
 // segmented without paragraphs.
 func indexUnits(s *Source) []Segment {
-	var paras, turns []Segment
-	for _, g := range s.Segments {
-		switch g.Unit {
-		case UnitParagraph:
-			paras = append(paras, g)
-		case UnitTurn:
-			turns = append(turns, g)
+	at := indexUnitsAt(s)
+	out := make([]Segment, len(at))
+	for k, i := range at {
+		out[k] = s.Segments[i]
+	}
+	return out
+}
+
+// indexUnitsAt gives the positions in s.Segments of the units indexUnits
+// returns: the paragraphs, or the turns of a source without paragraphs.
+func indexUnitsAt(s *Source) []int32 {
+	var at []int32
+	for _, unit := range [...]string{UnitParagraph, UnitTurn} {
+		for i := range s.Segments {
+			if s.Segments[i].Unit == unit {
+				at = append(at, int32(i))
+			}
+		}
+		if len(at) > 0 {
+			break
 		}
 	}
-	if len(paras) > 0 {
-		return paras
-	}
-	return turns
+	return at
 }
 
 // indexUnit is a segment to index, with the speaker and role it has or

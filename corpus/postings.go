@@ -308,15 +308,7 @@ func (ix *Index) Current(src *Source) bool {
 // while the caller holds the project lock, so that no sidecar changes in
 // between.
 func (p *Project) IndexCurrent(ix *Index) (func(src *Source) bool, error) {
-	ids, err := p.SourceIDs()
-	if err != nil {
-		return nil, err
-	}
-	cases, err := ReadCases(p.Path(CasesFile))
-	if err != nil {
-		return nil, err
-	}
-	items, err := p.indexSources(ids, cases)
+	items, cases, err := p.indexSources()
 	if err != nil {
 		return nil, err
 	}
@@ -338,17 +330,7 @@ func (p *Project) IndexCurrent(ix *Index) (func(src *Source) bool, error) {
 		if !utf8.ValidString(src.Text) {
 			return false
 		}
-		units := make([]int32, 0, len(src.Segments)/4)
-		for _, unit := range []string{UnitParagraph, UnitTurn} { // as indexUnits chooses
-			for i := range src.Segments {
-				if src.Segments[i].Unit == unit {
-					units = append(units, int32(i))
-				}
-			}
-			if len(units) > 0 {
-				break
-			}
-		}
+		units := indexUnitsAt(src)
 		n := utf8.RuneCountInString(src.Text)
 		for _, i := range units {
 			if g := &src.Segments[i]; g.Start < 0 || g.End < g.Start || g.End > n {

@@ -24,15 +24,7 @@ func (p *Project) IndexDir() string { return p.Path(CacheDir, "index") }
 // changed are read, one after the other while the index is updated, so
 // memory holds a few sources at a time whatever the project's size.
 func (p *Project) OpenIndex(progress func(done, total int)) (*Index, error) {
-	ids, err := p.SourceIDs()
-	if err != nil {
-		return nil, err
-	}
-	cases, err := ReadCases(p.Path(CasesFile))
-	if err != nil {
-		return nil, err
-	}
-	items, err := p.indexSources(ids, cases)
+	items, _, err := p.indexSources()
 	if err != nil {
 		return nil, err
 	}
@@ -49,14 +41,22 @@ func (p *Project) OpenIndex(progress func(done, total int)) (*Index, error) {
 
 // indexSources describes the project's sources for Index.sync: a stamp of
 // each sidecar and case row, and a loader that reads the source as
-// IndexedSources gives it.
-func (p *Project) indexSources(ids []string, cases Cases) ([]*syncSource, error) {
+// IndexedSources gives it. It returns the cases read from cases.csv too.
+func (p *Project) indexSources() ([]*syncSource, Cases, error) {
+	ids, err := p.SourceIDs()
+	if err != nil {
+		return nil, nil, err
+	}
+	cases, err := ReadCases(p.Path(CasesFile))
+	if err != nil {
+		return nil, nil, err
+	}
 	caseRows := make(map[string]string, len(cases))
 	for id, attrs := range cases {
 		caseRows[id] = caseRowHash(attrs)
 	}
 	items := make([]*syncSource, len(ids))
-	err := parallel(len(ids), runtime.GOMAXPROCS(0), func(i int) error {
+	err = parallel(len(ids), runtime.GOMAXPROCS(0), func(i int) error {
 		id := ids[i]
 		fi, err := os.Stat(p.Path(SourcesDir, id+".json"))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -76,9 +76,9 @@ func (p *Project) indexSources(ids []string, cases Cases) ([]*syncSource, error)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return items, nil
+	return items, cases, nil
 }
 
 // fileNumber is a file's inode number where the system has one (read
