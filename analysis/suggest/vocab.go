@@ -151,26 +151,10 @@ func extraStopWords(lang string) map[string]bool {
 // digits and combining marks, with an apostrophe or hyphen kept inside a
 // word when a letter or digit follows it.
 func wordSpans(rs []rune) [][2]int {
-	var out [][2]int
-	for i := 0; i < len(rs); {
-		if !isWordRune(rs[i]) {
-			i++
-			continue
-		}
-		j := i + 1
-		for j < len(rs) {
-			if isWordRune(rs[j]) {
-				j++
-				continue
-			}
-			if isJoiner(rs[j]) && j+1 < len(rs) && isWordRune(rs[j+1]) {
-				j += 2
-				continue
-			}
-			break
-		}
-		out = append(out, [2]int{i, j})
-		i = j
+	sp := appendWordSpans(nil, rs)
+	out := make([][2]int, len(sp))
+	for k, p := range sp {
+		out[k] = [2]int{int(p[0]), int(p[1])}
 	}
 	return out
 }

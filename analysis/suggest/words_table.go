@@ -142,7 +142,8 @@ func unpack(p uint64, bits uint) [3]uint32 {
 	return [3]uint32{uint32(p & m), uint32(p >> bits & m), uint32(p >> (2 * bits) & m)}
 }
 
-// appendWordSpans appends the words of rs to dst as wordSpans finds them.
+// appendWordSpans appends the words of rs to dst as code-point spans (see
+// wordSpans), reusing dst's room.
 func appendWordSpans(dst [][2]int32, rs []rune) [][2]int32 {
 	for i := 0; i < len(rs); {
 		if !isWordRune(rs[i]) {

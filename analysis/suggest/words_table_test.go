@@ -203,18 +203,42 @@ func FuzzAppendWordSpans(f *testing.F) {
 		if !slices.Equal(rs, []rune(s)) {
 			t.Fatalf("%q: runes %q", s, rs)
 		}
-		want := wordSpans(rs)
-		got := appendWordSpans([][2]int32{{9, 9}}, rs)[1:]
-		if len(got) != len(want) {
-			t.Fatalf("%q: %v, want %v", s, got, want)
+		all := appendWordSpans([][2]int32{{9, 9}}, rs)
+		if all[0] != [2]int32{9, 9} {
+			t.Fatalf("%q: the spans already in dst were changed", s)
 		}
-		for k := range want {
-			if int(got[k][0]) != want[k][0] || int(got[k][1]) != want[k][1] {
-				t.Fatalf("%q: %v, want %v", s, got, want)
+		// The spans are the maximal runs of word characters, with a joiner
+		// kept only between two of them: checked rune by rune.
+		joined := func(i int) bool { // rs[i] is a joiner inside a word
+			return i > 0 && i+1 < len(rs) && isJoiner(rs[i]) && isWordRune(rs[i-1]) && isWordRune(rs[i+1])
+		}
+		inside := make([]bool, len(rs))
+		last := int32(0)
+		for _, sp := range all[1:] {
+			if sp[0] < last || sp[1] <= sp[0] || !isWordRune(rs[sp[0]]) || !isWordRune(rs[sp[1]-1]) {
+				t.Fatalf("%q: span %v", s, sp)
 			}
-			if w := string(rs[want[k][0]:want[k][1]]); string(appendUTF8(nil, rs[got[k][0]:got[k][1]])) != w {
-				t.Fatalf("%q: token %q", s, w)
+			if sp[0] > 0 && (isWordRune(rs[sp[0]-1]) || joined(int(sp[0])-1)) {
+				t.Fatalf("%q: span %v starts inside a word", s, sp)
 			}
+			if int(sp[1]) < len(rs) && (isWordRune(rs[sp[1]]) || joined(int(sp[1]))) {
+				t.Fatalf("%q: span %v ends inside a word", s, sp)
+			}
+			for i := sp[0]; i < sp[1]; i++ {
+				inside[i] = true
+				if !isWordRune(rs[i]) && !joined(int(i)) {
+					t.Fatalf("%q: span %v holds %q", s, sp, rs[i])
+				}
+			}
+			last = sp[1]
+		}
+		for i, r := range rs {
+			if !inside[i] && isWordRune(r) {
+				t.Fatalf("%q: word character %q at %d in no span", s, r, i)
+			}
+		}
+		if got := wordSpans(rs); len(got) != len(all)-1 {
+			t.Fatalf("%q: wordSpans gave %d spans, appendWordSpans %d", s, len(got), len(all)-1)
 		}
 	})
 }
