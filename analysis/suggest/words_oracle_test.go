@@ -1,17 +1,14 @@
 package suggest
 
-// Frequencies and KWIC as they were before they read the sources one at a
-// time and counted in compact tables (kept verbatim, renamed, as the oracle
-// the new ones must agree with: see TestFrequenciesEqualOld).
+// Frequencies as it was before it read the sources one at a time and
+// counted in compact tables (kept verbatim, renamed, as the oracle the new
+// one must agree with: see TestFrequenciesEqualOld).
 
 import (
 	"cmp"
-	"path"
 	"slices"
-	"strings"
 
 	"github.com/thematic-qda/thematic/corpus"
-	"github.com/thematic-qda/thematic/internal/errs"
 )
 
 // oldFrequencies counts the words and phrases of each group in the speaker
@@ -141,93 +138,4 @@ func oldFrequencies(srcs []*corpus.Source, opts WordsOptions) []WordGroup {
 		out = append(out, wg)
 	}
 	return out
-}
-
-// oldKWIC finds a word or phrase in the speaker turns (diary entries) of the
-// given roles and returns each occurrence with its context inside its turn.
-// Words are matched as analysed ("slug" finds "slugs"); a stop word must be
-// written as it is ("on my own"); '*' and '?' are wildcards matched against
-// the word as written, folded ("garden*"). The words of a phrase must be
-// consecutive words of the text. A query without a word is an
-// *errs.InputError.
-func oldKWIC(srcs []*corpus.Source, query string, opts WordsOptions) ([]Concordance, error) {
-	if opts.Width <= 0 {
-		opts.Width = 40
-	}
-	if opts.Cite == nil {
-		opts.Cite = func(s *corpus.Source) string { return corpus.Citation("({Kind} {n})", s, s.Attrs) }
-	}
-	v := newVocab(opts.Analyzer)
-	var q []queryWord
-	for _, w := range strings.Fields(query) {
-		f := opts.Analyzer.Fold(w)
-		if strings.ContainsAny(f, "*?") {
-			if _, err := path.Match(f, ""); err != nil || strings.ContainsAny(f, "/[\\") {
-				return nil, errs.New("", 0, 0, "--kwic %q: use letters with * or ? as wildcards", query)
-			}
-			q = append(q, queryWord{pattern: f})
-			continue
-		}
-		rs := []rune(f)
-		sp := wordSpans(rs)
-		if len(sp) != 1 {
-			if len(sp) == 0 {
-				continue // punctuation
-			}
-			return nil, errs.New("", 0, 0, "--kwic %q: %q is several words; separate them with spaces", query, w)
-		}
-		key, stop := v.stemKey(string(rs[sp[0][0]:sp[0][1]]))
-		if stop {
-			q = append(q, queryWord{surface: string(rs[sp[0][0]:sp[0][1]])})
-		} else {
-			q = append(q, queryWord{stem: key})
-		}
-	}
-	if len(q) == 0 {
-		return nil, errs.New("", 0, 0, "--kwic %q: give a word or phrase to find", query)
-	}
-	out := []Concordance{}
-	for _, src := range srcs {
-		rs := []rune(src.Text)
-		for _, seg := range src.Segments {
-			if seg.Unit != corpus.UnitTurn || !roleIn(seg.Role, opts.Roles) {
-				continue
-			}
-			s, e := clampSpan(seg.Start, seg.End, len(rs))
-			text := rs[s:e]
-			spans := wordSpans(text)
-			ids := make([]uint32, len(spans))
-			for i, sp := range spans {
-				ids[i] = v.id(string(text[sp[0]:sp[1]]))
-			}
-		next:
-			for i := 0; i+len(q) <= len(ids); i++ {
-				for k, qw := range q {
-					id := ids[i+k]
-					switch {
-					case qw.pattern != "":
-						if ok, _ := path.Match(qw.pattern, v.surf[id]); !ok {
-							continue next
-						}
-					case qw.surface != "":
-						if v.surf[id] != qw.surface {
-							continue next
-						}
-					default:
-						if st := v.stemOf[id]; v.stop[st] || v.stems[st] != qw.stem {
-							continue next
-						}
-					}
-				}
-				ms, me := spans[i][0], spans[i+len(q)-1][1]
-				left, match, right := corpus.KWIC(string(text), corpus.Span{Start: ms, End: me}, opts.Width)
-				line := seg.Line + strings.Count(string(text[:ms]), "\n")
-				out = append(out, Concordance{
-					Source: src.ID, Segment: seg.ID, Citation: opts.Cite(src), Case: src.Case, Speaker: seg.Speaker,
-					Line: line, Start: s + ms, End: s + me, Left: left, Match: match, Right: right,
-				})
-			}
-		}
-	}
-	return out, nil
 }

@@ -79,19 +79,68 @@ func wordsDiff(got, want []WordGroup) string {
 	return "differ"
 }
 
-func TestKWICEqualsOld(t *testing.T) {
+// KWIC over many sources, checked line by line against the sources' own
+// text: each match is the text at its span, in a turn of the roles asked
+// for, flanked by the text around it (white space shown as one space), and every occurrence of a plain word
+// (as the analyser finds it) is listed.
+func TestKWICAgainstTheText(t *testing.T) {
 	an := testAnalyzer(t)
 	_, study, _ := exampleProject(t)
 	srcs := append(study, wordsGenerated()...)
+	byID := map[string]*corpus.Source{}
+	for _, s := range srcs {
+		byID[s.ID] = s
+	}
 	for _, q := range []string{"garden*", "slug pellets", "the rota", "plöt", "on my own", "?a*", "nosuchword"} {
 		for _, roles := range [][]string{nil, {corpus.RoleParticipant}} {
-			opts := WordsOptions{Analyzer: an, Roles: roles, Width: 30}
-			got, gerr := KWIC(srcs, q, opts)
-			want, werr := oldKWIC(srcs, q, opts)
-			if !reflect.DeepEqual(got, want) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
-				t.Errorf("%q %v: %d lines (%v), want %d (%v)", q, roles, len(got), gerr, len(want), werr)
+			got, err := KWIC(srcs, q, WordsOptions{Analyzer: an, Roles: roles, Width: 30})
+			if err != nil {
+				t.Fatalf("%q: %v", q, err)
+			}
+			for _, c := range got {
+				src := byID[c.Source]
+				rs := []rune(src.Text)
+				// KWIC shows each run of white space as one space.
+				squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+				if squash(string(rs[c.Start:c.End])) != c.Match {
+					t.Fatalf("%q: %s %d-%d is %q, the line says %q", q, c.Source, c.Start, c.End, string(rs[c.Start:c.End]), c.Match)
+				}
+				if !strings.HasSuffix(squash(string(rs[:c.Start])), squash(c.Left)) || !strings.HasPrefix(squash(string(rs[c.End:])), squash(c.Right)) {
+					t.Fatalf("%q: %s %d: context %q | %q not around the match", q, c.Source, c.Start, c.Left, c.Right)
+				}
+				var turn *corpus.Segment
+				for i := range src.Segments {
+					if g := &src.Segments[i]; g.Unit == corpus.UnitTurn && g.Start <= c.Start && c.End <= g.End {
+						turn = g
+					}
+				}
+				if turn == nil || turn.ID != c.Segment || (roles != nil && turn.Role != roles[0]) {
+					t.Fatalf("%q %v: %s %d-%d not in a turn of the roles asked for (%+v)", q, roles, c.Source, c.Start, c.End, turn)
+				}
+				if q == "garden*" && !strings.HasPrefix(an.Fold(c.Match), "garden") {
+					t.Fatalf("garden*: matched %q", c.Match)
+				}
 			}
 		}
+	}
+	// A plain word: one line per token of its stem in the turns.
+	want := 0
+	slug := an.Tokens("slugs")[0].Term
+	for _, s := range srcs {
+		for _, g := range s.Segments {
+			if g.Unit != corpus.UnitTurn {
+				continue
+			}
+			for _, tok := range an.Tokens(string([]rune(s.Text)[g.Start:g.End])) {
+				if tok.Term == slug {
+					want++
+				}
+			}
+		}
+	}
+	got, _ := KWIC(srcs, "slug", WordsOptions{Analyzer: an})
+	if want == 0 || len(got) != want {
+		t.Errorf("slug: %d lines, want %d (the analyser's tokens)", len(got), want)
 	}
 	if got, _ := KWIC(srcs, "garden*", WordsOptions{Analyzer: an}); len(got) < 10 {
 		t.Errorf("garden*: %d lines: the test finds too little", len(got))
