@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -229,93 +228,17 @@ func startAutocode(cb *codebook.Codebook, opts AutocodeOptions) (run *autocodeRu
 // are read and coded on every core; the result lists them in order of i.
 // The first error of source, in order of i, is returned.
 func AutocodeSources(cb *codebook.Codebook, n int, source func(i int) (*corpus.Source, error), opts AutocodeOptions) (*AutocodeResult, error) {
-	run, res, ready, err := startAutocode(cb, opts)
+	var codings []Coding
+	var matches []Match
+	res, err := autocodeInOrder(cb, n, source, opts, func(batch []Coding, ms []Match) error {
+		codings = append(codings, batch...)
+		matches = append(matches, ms...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	codes := run.codes
-	opts = run.opts
-	// Sources are read and coded independently, on every core; their
-	// results are joined in source order, so the output does not depend on
-	// scheduling.
-	parts := make([]*sourceResult, n)
-	errs := make([]error, n)
-	var next atomic.Int64
-	var failed atomic.Bool
-	workers := max(1, min(runtime.GOMAXPROCS(0), n))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			segIDs := map[string]string{} // interned segment ids
-			for !failed.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				src, err := source(i)
-				if err != nil {
-					errs[i] = err
-					failed.Store(true)
-					return
-				}
-				<-ready
-				parts[i] = run.codeSource(src, segIDs)
-			}
-		})
-	}
-	wg.Wait()
-	<-ready
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	run.posts = nil
-	// The codings are made in one array, each source's block by a worker.
-	offsets := make([]int, n+1)
-	nm := 0
-	for i, part := range parts {
-		offsets[i+1] = offsets[i] + len(part.recs)
-		nm += len(part.matches)
-		for k, v := range part.counts {
-			res.Counts[codes[k].node.ID] += v
-		}
-		for k, v := range part.vetoed {
-			res.Vetoed[codes[k].node.ID] += v
-		}
-		res.FromIndex += part.fromIndex
-	}
-	// The room for the codings is allocated once the garbage of coding is
-	// collected and its memory handed back to the system (one large block
-	// cannot reuse the many small ones freed, and would come on top of
-	// them), and, as Store.Load does, the collector is kept off while the
-	// codings are made in it.
-	if offsets[n] > 1<<20 { // some 230 MB of codings
-		debug.FreeOSMemory()
-	}
-	pauseGC()
-	defer resumeGC()
-	res.Codings = make([]Coding, offsets[n])
-	next.Store(0)
-	for w := 0; w < workers; w++ {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				parts[i].codings(res.Codings[offsets[i]:offsets[i+1]], codes, opts.Time)
-				parts[i].recs = nil
-			}
-		})
-	}
-	wg.Wait()
-	if opts.Explain {
-		res.Matches = make([]Match, 0, nm)
-		for _, part := range parts {
-			res.Matches = append(res.Matches, part.matches...)
-		}
-	}
+	res.Codings, res.Matches = codings, matches
 	sort.SliceStable(res.Matches, func(i, j int) bool {
 		a, b := res.Matches[i], res.Matches[j]
 		if a.Source != b.Source {
@@ -340,6 +263,15 @@ func AutocodeEach(cb *codebook.Codebook, n int, source func(i int) (*corpus.Sour
 	if opts.Explain {
 		return nil, fmt.Errorf("autocode: AutocodeEach cannot explain; use AutocodeSources")
 	}
+	return autocodeInOrder(cb, n, source, opts, func(batch []Coding, _ []Match) error { return emit(batch) })
+}
+
+// autocodeInOrder codes the sources on every core, a few ahead of the one
+// handed to emit, and gives emit each source's codings (and, with Explain,
+// the matches behind them) in order of i, so that nothing depends on
+// scheduling. The first error of source or emit, in that order, stops the
+// work and is returned.
+func autocodeInOrder(cb *codebook.Codebook, n int, source func(i int) (*corpus.Source, error), opts AutocodeOptions, emit func(batch []Coding, matches []Match) error) (*AutocodeResult, error) {
 	run, res, ready, err := startAutocode(cb, opts)
 	if err != nil {
 		return nil, err
@@ -413,8 +345,8 @@ func AutocodeEach(cb *codebook.Codebook, n int, source func(i int) (*corpus.Sour
 			res.Vetoed[codes[k].node.ID] += v
 		}
 		res.FromIndex += o.part.fromIndex
-		if len(o.batch) > 0 {
-			if err := emit(o.batch); err != nil {
+		if len(o.batch) > 0 || len(o.part.matches) > 0 {
+			if err := emit(o.batch, o.part.matches); err != nil {
 				return nil, err
 			}
 		}

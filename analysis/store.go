@@ -877,10 +877,6 @@ func pauseGCFor(room int64) {
 	gcPause.n++
 }
 
-// pauseGC is pauseGCFor without a limit of its own: for a caller that
-// knows the room it fills is all it allocates.
-func pauseGC() { pauseGCFor(-1) }
-
 func resumeGC() {
 	gcPause.Lock()
 	defer gcPause.Unlock()
