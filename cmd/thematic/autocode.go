@@ -5,7 +5,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -73,7 +72,8 @@ func runAutocode(opts *AutocodeOptions) error {
 		return err
 	}
 	defer unlock()
-	ids, err := p.SourceIDs()
+	// The sources' metadata (ids, times of ingest) from the project's cache.
+	infos, err := p.SourceInfos()
 	if err != nil {
 		return err
 	}
@@ -114,26 +114,23 @@ func runAutocode(opts *AutocodeOptions) error {
 		}
 		aopts.Index = autocodeIndex{ix, current}
 	}
-	load := func(i int) (*corpus.Source, error) { return p.Source(ids[i], true) }
+	// Codings are stamped with the newest of the codebook's time and the
+	// sources' times of ingest (read from their metadata), so that coding
+	// unchanged input again writes the same file.
+	for i := range infos {
+		if t := infos[i].Ingested.UTC().Truncate(time.Second); t.After(aopts.Time) {
+			aopts.Time = t
+		}
+	}
+	load := func(i int) (*corpus.Source, error) { return p.Source(infos[i].ID, true) }
+	tally := autocodeTally{sources: map[string]int{}}
 	if write {
-		// The codings are written as each source is coded, never all held;
-		// they are stamped with the newest of the codebook's time and the
-		// sources' times of ingest, read first from their metadata.
-		infos, err := p.SourceInfos()
-		if err != nil {
-			return err
-		}
-		for i := range infos {
-			if t := infos[i].Ingested.UTC().Truncate(time.Second); t.After(aopts.Time) {
-				aopts.Time = t
-			}
-		}
-		tally := autocodeTally{sources: map[string]int{}}
+		// The codings are written as each source is coded, never all held.
 		var res *analysis.AutocodeResult
 		store := analysis.Store{Dir: p.Path(corpus.CodingsDir)}
 		err = store.SaveSorted(analysis.AutoCoder, func(yield func([]analysis.Coding) error) error {
 			var err error
-			res, err = analysis.AutocodeEach(cb, len(ids), load, aopts, func(batch []analysis.Coding) error {
+			res, err = analysis.AutocodeEach(cb, len(infos), load, aopts, func(batch []analysis.Coding) error {
 				tally.add(batch)
 				return yield(batch)
 			})
@@ -145,34 +142,14 @@ func runAutocode(opts *AutocodeOptions) error {
 		return autocodeSummary(opts, cb, res, tally, true)
 	}
 	// A dry run or --explain keeps the codings (and the matches behind
-	// them) to print; the newest time of ingest among the sources stamps
-	// them.
-	var mu sync.Mutex
-	newest := aopts.Time
-	res, err := analysis.AutocodeSources(cb, len(ids), func(i int) (*corpus.Source, error) {
-		src, err := load(i)
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		if t := src.Ingested.UTC().Truncate(time.Second); t.After(newest) {
-			newest = t
-		}
-		mu.Unlock()
-		return src, nil
-	}, aopts)
+	// them) to print.
+	res, err := analysis.AutocodeSources(cb, len(infos), load, aopts)
 	if err != nil {
 		return err
-	}
-	if !newest.Equal(aopts.Time) {
-		for i := range res.Codings {
-			res.Codings[i].Time = newest
-		}
 	}
 	if opts.Explain != "" {
 		return autocodeExplain(opts, p, cb, cases, res)
 	}
-	tally := autocodeTally{sources: map[string]int{}}
 	tally.add(res.Codings)
 	return autocodeSummary(opts, cb, res, tally, false)
 }
