@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -686,20 +684,6 @@ type agreeJSONDisagreement struct {
 	Missing    []string `json:"missing,omitempty"`
 }
 
-type agreeJSON struct {
-	Coders        []string                `json:"coders"`
-	Unit          string                  `json:"unit"`
-	MinOverlap    float64                 `json:"min_overlap"`
-	Uncoded       string                  `json:"uncoded"`
-	Sources       []string                `json:"sources"`
-	Units         int                     `json:"units"`
-	Orphans       int                     `json:"orphans_left_out"`
-	Codes         []agreeJSONCode         `json:"codes"`
-	Pooled        agreeJSONCode           `json:"pooled"`
-	Chars         []agreeJSONChars        `json:"chars"`
-	Disagreements []agreeJSONDisagreement `json:"disagreements"`
-}
-
 // agreeJSONHead is the part of agreeJSON before the long lists, which
 // agreeWriteJSON streams.
 type agreeJSONHead struct {
@@ -714,10 +698,9 @@ type agreeJSONHead struct {
 	Pooled     agreeJSONCode   `json:"pooled"`
 }
 
-// agreeWriteJSON writes the report as writeJSON would write an agreeJSON,
-// byte for byte, but streams the character comparisons and disagreements,
-// which on a large project are far too many to hold as JSON in memory.
-func agreeWriteJSON(w io.Writer, opts *AgreeOptions, rep *analysis.AgreementReport, cite func(*corpus.Source) string) error {
+// agreeJSONHeadOf is the part of the JSON report before its long lists,
+// and the report's sources by id.
+func agreeJSONHeadOf(opts *AgreeOptions, rep *analysis.AgreementReport) (agreeJSONHead, map[string]*corpus.Source) {
 	ud := rep.Data
 	head := agreeJSONHead{
 		Coders: ud.Coders, Unit: ud.Unit, MinOverlap: opts.MinOverlap, Uncoded: opts.Uncoded,
@@ -744,49 +727,49 @@ func agreeWriteJSON(w io.Writer, opts *AgreeOptions, rep *analysis.AgreementRepo
 		head.Codes = append(head.Codes, code(ca))
 	}
 	head.Pooled = code(rep.Pooled)
+	return head, byID
+}
 
-	bw := bufio.NewWriter(w)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(head); err != nil {
+// agreeJSONCharsOf is a character comparison as the JSON report lists it.
+func agreeJSONCharsOf(c *analysis.CharComparison, byID map[string]*corpus.Source, cite func(*corpus.Source) string) agreeJSONChars {
+	j := agreeJSONChars{Code: c.Code, Source: c.Source, First: c.First, Second: c.Second, Chars: c.Chars,
+		Both: c.Both, FirstOnly: c.FirstOnly, SecondOnly: c.SecondOnly,
+		Percent: agreeJSONStat(c.Percent), Kappa: agreeJSONStat(c.Kappa)}
+	if s := byID[c.Source]; s != nil {
+		j.Citation = cite(s)
+	}
+	return j
+}
+
+// agreeJSONDisagreementOf is a disagreement as the JSON report lists it.
+func agreeJSONDisagreementOf(d *analysis.Disagreement, byID map[string]*corpus.Source, cite func(*corpus.Source) string) agreeJSONDisagreement {
+	return agreeJSONDisagreement{
+		Code: d.Code, Source: d.Source, Segment: d.Segment.ID, Citation: cite(byID[d.Source]),
+		Speaker: d.Segment.Speaker, Line: d.Segment.Line, Start: d.Segment.Start, End: d.Segment.End,
+		Text: d.Text, CodedBy: agreeOrEmpty(d.CodedBy), NotCodedBy: agreeOrEmpty(d.NotCodedBy), Missing: d.Missing,
+	}
+}
+
+// agreeWriteJSON writes the report as writeJSON would write an agreeJSON,
+// byte for byte, but streams the character comparisons and disagreements,
+// which on a large project are far too many to hold as JSON in memory.
+func agreeWriteJSON(w io.Writer, opts *AgreeOptions, rep *analysis.AgreementReport, cite func(*corpus.Source) string) error {
+	ud := rep.Data
+	head, byID := agreeJSONHeadOf(opts, rep)
+	js := newJSONStream(w)
+	if err := js.openObject(head); err != nil {
 		return err
 	}
-	// Reopen the object: drop its closing "\n}\n".
-	bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n}\n")))
-	enc.SetIndent("    ", "  ")
 	list := func(name string, each func(func(v any) error) error) error {
-		fmt.Fprintf(bw, ",\n  %q: [", name)
-		n := 0
-		err := each(func(v any) error {
-			buf.Reset()
-			if err := enc.Encode(v); err != nil {
-				return err
-			}
-			if n > 0 {
-				bw.WriteByte(',')
-			}
-			n++
-			bw.WriteString("\n    ")
-			_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-			return err
-		})
-		if n > 0 {
-			bw.WriteString("\n  ")
-		}
-		bw.WriteByte(']')
+		js.field(name)
+		a := js.openArray(1)
+		err := each(a.add)
+		a.close()
 		return err
 	}
 	err := list("chars", func(emit func(any) error) error {
 		return ud.EachCharComparison(func(c *analysis.CharComparison) error {
-			j := agreeJSONChars{Code: c.Code, Source: c.Source, First: c.First, Second: c.Second, Chars: c.Chars,
-				Both: c.Both, FirstOnly: c.FirstOnly, SecondOnly: c.SecondOnly,
-				Percent: agreeJSONStat(c.Percent), Kappa: agreeJSONStat(c.Kappa)}
-			if s := byID[c.Source]; s != nil {
-				j.Citation = cite(s)
-			}
-			return emit(j)
+			return emit(agreeJSONCharsOf(c, byID, cite))
 		})
 	})
 	if err != nil {
@@ -794,18 +777,14 @@ func agreeWriteJSON(w io.Writer, opts *AgreeOptions, rep *analysis.AgreementRepo
 	}
 	err = list("disagreements", func(emit func(any) error) error {
 		return ud.EachDisagreement(func(d *analysis.Disagreement) error {
-			return emit(agreeJSONDisagreement{
-				Code: d.Code, Source: d.Source, Segment: d.Segment.ID, Citation: cite(byID[d.Source]),
-				Speaker: d.Segment.Speaker, Line: d.Segment.Line, Start: d.Segment.Start, End: d.Segment.End,
-				Text: d.Text, CodedBy: agreeOrEmpty(d.CodedBy), NotCodedBy: agreeOrEmpty(d.NotCodedBy), Missing: d.Missing,
-			})
+			return emit(agreeJSONDisagreementOf(d, byID, cite))
 		})
 	})
 	if err != nil {
 		return err
 	}
-	bw.WriteString("\n}\n")
-	return bw.Flush()
+	js.w.WriteString("\n}\n")
+	return js.flush()
 }
 
 // agreeSheetRows is the most data rows agreeWriteXLSX puts on a sheet:

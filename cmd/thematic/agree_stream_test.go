@@ -293,51 +293,25 @@ func TestSheetExportTooLong(t *testing.T) {
 	}
 }
 
-// agreeOldJSONReport is how the command made its JSON report before it
-// streamed it (kept as the oracle of TestAgreeJSONStreamedAsBefore).
+// agreeJSON is the whole JSON report as one value: what agreeWriteJSON
+// streams must be what encoding it at once gives.
+type agreeJSON struct {
+	agreeJSONHead
+	Chars         []agreeJSONChars        `json:"chars"`
+	Disagreements []agreeJSONDisagreement `json:"disagreements"`
+}
+
+// agreeOldJSONReport is the report made at once from the report's lists
+// (the oracle of TestAgreeJSONStreamedAsBefore, which checks the streaming
+// and the lists the streamed report walks).
 func agreeOldJSONReport(opts *AgreeOptions, rep *analysis.AgreementReport, cite func(*corpus.Source) string) agreeJSON {
-	ud := rep.Data
-	out := agreeJSON{
-		Coders: ud.Coders, Unit: ud.Unit, MinOverlap: opts.MinOverlap, Uncoded: opts.Uncoded,
-		Units: len(ud.Units), Orphans: ud.Orphans,
-		Codes: []agreeJSONCode{}, Chars: []agreeJSONChars{}, Disagreements: []agreeJSONDisagreement{},
+	head, byID := agreeJSONHeadOf(opts, rep)
+	out := agreeJSON{agreeJSONHead: head, Chars: []agreeJSONChars{}, Disagreements: []agreeJSONDisagreement{}}
+	for i := range rep.Chars {
+		out.Chars = append(out.Chars, agreeJSONCharsOf(&rep.Chars[i], byID, cite))
 	}
-	byID := map[string]*corpus.Source{}
-	for _, s := range ud.Sources {
-		out.Sources = append(out.Sources, s.ID)
-		byID[s.ID] = s
-	}
-	code := func(ca analysis.CodeAgreement) agreeJSONCode {
-		j := agreeJSONCode{Code: ca.Code.ID, Name: ca.Code.Name, Includes: ca.Code.IDs, Units: ca.Units, Coded: map[string]int{},
-			Percent: agreeJSONStat(ca.Percent), Cohen: agreeJSONStat(ca.Cohen), Fleiss: agreeJSONStat(ca.Fleiss),
-			Alpha: agreeJSONStat(ca.Alpha), BrennanPrediger: agreeJSONStat(ca.BrennanPrediger)}
-		if j.Includes == nil {
-			j.Includes = []string{}
-		}
-		for c, n := range ca.Coded {
-			j.Coded[ud.Coders[c]] = n
-		}
-		return j
-	}
-	for _, ca := range rep.Codes {
-		out.Codes = append(out.Codes, code(ca))
-	}
-	out.Pooled = code(rep.Pooled)
-	for _, c := range rep.Chars {
-		j := agreeJSONChars{Code: c.Code, Source: c.Source, First: c.First, Second: c.Second, Chars: c.Chars,
-			Both: c.Both, FirstOnly: c.FirstOnly, SecondOnly: c.SecondOnly,
-			Percent: agreeJSONStat(c.Percent), Kappa: agreeJSONStat(c.Kappa)}
-		if s := byID[c.Source]; s != nil {
-			j.Citation = cite(s)
-		}
-		out.Chars = append(out.Chars, j)
-	}
-	for _, d := range rep.Disagreements {
-		out.Disagreements = append(out.Disagreements, agreeJSONDisagreement{
-			Code: d.Code, Source: d.Source, Segment: d.Segment.ID, Citation: cite(byID[d.Source]),
-			Speaker: d.Segment.Speaker, Line: d.Segment.Line, Start: d.Segment.Start, End: d.Segment.End,
-			Text: d.Text, CodedBy: agreeOrEmpty(d.CodedBy), NotCodedBy: agreeOrEmpty(d.NotCodedBy), Missing: d.Missing,
-		})
+	for i := range rep.Disagreements {
+		out.Disagreements = append(out.Disagreements, agreeJSONDisagreementOf(&rep.Disagreements[i], byID, cite))
 	}
 	return out
 }

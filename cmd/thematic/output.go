@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"sort"
@@ -15,6 +17,86 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// jsonStream writes JSON byte for byte as writeJSON indents it, a value at
+// a time, for listings too long to hold: arrays are opened, given their
+// elements one by one and closed.
+type jsonStream struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newJSONStream(w io.Writer) *jsonStream {
+	s := &jsonStream{w: bufio.NewWriter(w)}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	return s
+}
+
+// value writes v as it stands at nesting depth depth, without a newline
+// after it.
+func (s *jsonStream) value(v any, depth int) error {
+	s.buf.Reset()
+	s.enc.SetIndent(strings.Repeat("  ", depth), "  ")
+	if err := s.enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n")))
+	return err
+}
+
+// openObject writes the object v at depth 0 but leaves it open, so that
+// fields can follow (see field).
+func (s *jsonStream) openObject(v any) error {
+	s.buf.Reset()
+	s.enc.SetIndent("", "  ")
+	if err := s.enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := s.w.Write(bytes.TrimSuffix(s.buf.Bytes(), []byte("\n}\n")))
+	return err
+}
+
+// field starts one more field of an object opened at depth 0.
+func (s *jsonStream) field(name string) {
+	s.w.WriteString(",\n  ")
+	s.value(name, 1)
+	s.w.WriteString(": ")
+}
+
+// jsonArray is an array a jsonStream is writing.
+type jsonArray struct {
+	s        *jsonStream
+	depth, n int
+}
+
+// openArray starts an array that stands at nesting depth depth.
+func (s *jsonStream) openArray(depth int) *jsonArray {
+	s.w.WriteByte('[')
+	return &jsonArray{s: s, depth: depth}
+}
+
+// add writes the next element.
+func (a *jsonArray) add(v any) error {
+	if a.n > 0 {
+		a.s.w.WriteByte(',')
+	}
+	a.n++
+	a.s.w.WriteString("\n" + strings.Repeat("  ", a.depth+1))
+	return a.s.value(v, a.depth+1)
+}
+
+// close ends the array.
+func (a *jsonArray) close() {
+	if a.n > 0 {
+		a.s.w.WriteString("\n" + strings.Repeat("  ", a.depth))
+	}
+	a.s.w.WriteByte(']')
+}
+
+// flush writes what is buffered.
+func (s *jsonStream) flush() error { return s.w.Flush() }
 
 // newTable returns a tab-aligned writer for listings.
 func newTable(w io.Writer) *tabwriter.Writer {

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -253,74 +251,46 @@ func wordsEachSource(p *corpus.Project, ids []string, fn func(*corpus.Source) er
 // wordsJSON writes the groups as a JSON array, as writeJSON writes a
 // []suggest.WordGroup, a group and a word at a time.
 func wordsJSON(out io.Writer, wc *suggest.WordCounter, count func(func(string) error) error) error {
-	w := bufio.NewWriter(out)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	// value writes v as encoding/json indents it at depth levels.
-	value := func(v any, depth int) error {
-		buf.Reset()
-		enc.SetIndent(strings.Repeat("  ", depth), "  ")
-		if err := enc.Encode(v); err != nil {
-			return err
-		}
-		_, err := w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		return err
-	}
-	n := 0
+	js := newJSONStream(out)
+	groups := js.openArray(0)
 	err := count(func(name string) error {
-		if n == 0 {
-			w.WriteString("[\n  {\n    \"group\": ")
-		} else {
-			w.WriteString(",\n  {\n    \"group\": ")
+		// A group is written field by field: its lists grow as it is read.
+		if groups.n > 0 {
+			js.w.WriteByte(',')
 		}
-		n++
-		if err := value(name, 2); err != nil {
+		groups.n++
+		js.w.WriteString("\n  {\n    \"group\": ")
+		if err := js.value(name, 2); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, ",\n    \"words\": %d,\n    \"words_list\": [", wc.Words())
-		inList, phrases := 0, false // entries written in the open list
-		closeList := func() {
-			if inList > 0 {
-				w.WriteString("\n    ]")
-			} else {
-				w.WriteString("]")
-			}
-			inList = 0
-		}
+		fmt.Fprintf(js.w, ",\n    \"words\": %d,\n    \"words_list\": ", wc.Words())
+		list, phrases := js.openArray(2), false
 		err := wc.GroupEach(func(phrase bool, f suggest.Freq) error {
 			if phrase && !phrases {
-				closeList()
-				w.WriteString(",\n    \"phrases\": [")
-				phrases = true
+				list.close()
+				js.w.WriteString(",\n    \"phrases\": ")
+				list, phrases = js.openArray(2), true
 			}
-			if inList > 0 {
-				w.WriteString(",")
-			}
-			inList++
-			w.WriteString("\n      ")
-			return value(&f, 3)
+			return list.add(&f)
 		})
 		if err != nil {
 			return err
 		}
 		if !phrases {
-			closeList()
-			w.WriteString(",\n    \"phrases\": [")
+			list.close()
+			js.w.WriteString(",\n    \"phrases\": ")
+			list = js.openArray(2)
 		}
-		closeList()
-		w.WriteString("\n  }")
+		list.close()
+		js.w.WriteString("\n  }")
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		w.WriteString("[]\n")
-	} else {
-		w.WriteString("\n]\n")
-	}
-	return w.Flush()
+	groups.close()
+	js.w.WriteByte('\n')
+	return js.flush()
 }
 
 // wordsTextTable is one table of the listing (words or phrases), held
@@ -436,34 +406,14 @@ func wordsKWIC(opts *WordsOptions, p *corpus.Project, infos []corpus.SourceInfo,
 	}
 	switch {
 	case opts.JSON:
-		bw := bufio.NewWriter(opts.IO.Out)
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("  ", "  ")
-		bw.WriteByte('[')
-		n := 0
-		err := each(func(c *suggest.Concordance) error {
-			buf.Reset()
-			if err := enc.Encode(c); err != nil {
-				return err
-			}
-			if n > 0 {
-				bw.WriteByte(',')
-			}
-			n++
-			bw.WriteString("\n  ")
-			_, err := bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-			return err
-		})
-		if err != nil {
+		js := newJSONStream(opts.IO.Out)
+		a := js.openArray(0)
+		if err := each(func(c *suggest.Concordance) error { return a.add(c) }); err != nil {
 			return err
 		}
-		if n > 0 {
-			bw.WriteByte('\n')
-		}
-		bw.WriteString("]\n")
-		return bw.Flush()
+		a.close()
+		js.w.WriteByte('\n')
+		return js.flush()
 	case opts.CSV != "":
 		t := export.Table{
 			Columns: []export.Column{{Title: "source"}, {Title: "segment"}, {Title: "citation"}, {Title: "case"},
