@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -432,61 +430,16 @@ func streamUnitData(srcs []*corpus.Source, load func(i int) (*corpus.Source, err
 		return nil, err
 	}
 	b.ud.kept = kept
-	next, stop := agreePrefetch(len(srcs), load)
-	defer stop()
-	for s := range srcs {
-		src, err := next()
-		if err != nil {
-			return nil, err
-		}
+	err = corpus.ReadAhead(len(srcs), load, func(s int, src *corpus.Source) error {
 		if src == nil || src.ID != srcs[s].ID {
-			return nil, fmt.Errorf("agreement: loading source %q gave another", srcs[s].ID)
+			return fmt.Errorf("agreement: loading source %q gave another", srcs[s].ID)
 		}
-		if err := b.source(s, src); err != nil {
-			return nil, err
-		}
+		return b.source(s, src)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return b.finish(), nil
-}
-
-// agreePrefetch calls load(0), load(1)... on up to GOMAXPROCS goroutines,
-// a few sources ahead of the caller, and hands the results out in order.
-func agreePrefetch(n int, load func(i int) (*corpus.Source, error)) (next func() (*corpus.Source, error), stop func()) {
-	type result struct {
-		src *corpus.Source
-		err error
-	}
-	ahead := runtime.GOMAXPROCS(0) + 1
-	slots := make(chan struct{}, ahead)
-	done := make(chan struct{})
-	results := make([]chan result, n)
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	go func() {
-		for i := range n {
-			select {
-			case slots <- struct{}{}:
-			case <-done:
-				return
-			}
-			go func() {
-				src, err := load(i)
-				results[i] <- result{src, err}
-			}()
-		}
-	}()
-	i := 0
-	next = func() (*corpus.Source, error) {
-		r := <-results[i]
-		results[i] = nil
-		i++
-		<-slots
-		return r.src, r.err
-	}
-	var once sync.Once
-	stop = func() { once.Do(func() { close(done) }) }
-	return next, stop
 }
 
 // agreeBuilder is StreamUnitData's state between sources.

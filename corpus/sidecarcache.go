@@ -676,6 +676,17 @@ func (p *Project) EachSource(withText bool, fn func(*Source) error) error {
 	if err != nil {
 		return err
 	}
+	return ReadAhead(len(ids), func(i int) (*Source, error) { return p.Source(ids[i], withText) },
+		func(_ int, src *Source) error { return fn(src) })
+}
+
+// ReadAhead calls fn(i, load(i)) for i from 0 to n-1, in that order, one
+// at a time, while the next few are loaded on the other cores (at most
+// GOMAXPROCS+1 ahead), so that memory holds a few sources however large n
+// is. load is called from several goroutines at once. The first error, of
+// load or of fn, in order of i, stops the walk and is returned; no load is
+// running when ReadAhead returns.
+func ReadAhead(n int, load func(i int) (*Source, error), fn func(i int, src *Source) error) error {
 	type slot struct {
 		src  *Source
 		err  error
@@ -696,7 +707,7 @@ func (p *Project) EachSource(withText bool, fn func(*Source) error) error {
 	go func() {
 		defer close(slots)
 		defer close(work)
-		for _, id := range ids {
+		for i := range n {
 			s := &slot{done: make(chan struct{})}
 			select {
 			case slots <- s:
@@ -704,23 +715,26 @@ func (p *Project) EachSource(withText bool, fn func(*Source) error) error {
 				return
 			}
 			work <- func() {
-				s.src, s.err = p.Source(id, withText)
+				s.src, s.err = load(i)
 				close(s.done)
 			}
 		}
 	}()
 	defer wg.Wait()
+	var err error
+	i := 0
 	for s := range slots {
 		<-s.done
 		if err == nil {
 			if err = s.err; err == nil {
-				err = fn(s.src)
+				err = fn(i, s.src)
 			}
 			if err != nil {
 				close(quit)
 			}
 		}
 		s.src = nil
+		i++
 	}
 	return err
 }

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -385,4 +387,60 @@ func BenchmarkSourceCache(b *testing.B) {
 			}
 		}
 	})
+}
+
+// ReadAhead hands the loads out in order, never more than a few ahead of
+// the caller, and returns the first error in order of i, of load or fn.
+func TestReadAhead(t *testing.T) {
+	const n = 50
+	var mu sync.Mutex
+	loaded, handed := 0, 0
+	maxAhead := 0
+	load := func(fail int) func(i int) (*Source, error) {
+		return func(i int) (*Source, error) {
+			mu.Lock()
+			loaded++
+			maxAhead = max(maxAhead, loaded-handed)
+			mu.Unlock()
+			if i == fail || i == fail+3 {
+				return nil, fmt.Errorf("load %d", i)
+			}
+			return &Source{ID: fmt.Sprint(i)}, nil
+		}
+	}
+	var got []string
+	err := ReadAhead(n, load(-10), func(i int, src *Source) error {
+		mu.Lock()
+		handed++
+		mu.Unlock()
+		if src.ID != fmt.Sprint(i) {
+			t.Errorf("fn(%d) got source %s", i, src.ID)
+		}
+		got = append(got, src.ID)
+		return nil
+	})
+	if err != nil || len(got) != n {
+		t.Fatalf("err %v, %d sources", err, len(got))
+	}
+	if limit := runtime.GOMAXPROCS(0) + 2; maxAhead > limit {
+		t.Errorf("%d loads ahead of the caller, want at most %d", maxAhead, limit)
+	}
+	loaded, handed, got = 0, 0, nil
+	err = ReadAhead(n, load(7), func(i int, src *Source) error { got = append(got, src.ID); return nil })
+	if err == nil || err.Error() != "load 7" || len(got) != 7 {
+		t.Errorf("err %v after %d sources, want load 7's after 7", err, len(got))
+	}
+	if loaded >= n {
+		t.Errorf("all %d sources were loaded after the error", loaded)
+	}
+	stop := fmt.Errorf("stop")
+	err = ReadAhead(n, load(-10), func(i int, src *Source) error {
+		if i == 4 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop {
+		t.Errorf("err %v, want fn's", err)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -201,40 +200,6 @@ func uncodedCodings(p *corpus.Project, coders []string, fn func([]analysis.Codin
 // and segments, reading a few ahead on other goroutines; only those few
 // are in memory at once.
 func uncodedSources(p *corpus.Project, ids []string, fn func(*corpus.Source) error) error {
-	type result struct {
-		src *corpus.Source
-		err error
-	}
-	ahead := runtime.GOMAXPROCS(0) + 1
-	slots := make(chan struct{}, ahead)
-	done := make(chan struct{})
-	defer close(done)
-	results := make([]chan result, len(ids))
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
-	go func() {
-		for i, id := range ids {
-			select {
-			case slots <- struct{}{}:
-			case <-done:
-				return
-			}
-			go func() {
-				src, err := p.Source(id, true)
-				results[i] <- result{src, err}
-			}()
-		}
-	}()
-	for i := range ids {
-		r := <-results[i]
-		<-slots
-		if r.err != nil {
-			return r.err
-		}
-		if err := fn(r.src); err != nil {
-			return err
-		}
-	}
-	return nil
+	return corpus.ReadAhead(len(ids), func(i int) (*corpus.Source, error) { return p.Source(ids[i], true) },
+		func(_ int, src *corpus.Source) error { return fn(src) })
 }
