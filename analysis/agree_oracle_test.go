@@ -193,32 +193,6 @@ func (ud *oldUnitData) avail(u int) uint64 {
 	return ud.SourceCoders[ud.Units[u].Source] & all
 }
 
-// oldRowCache hands out one shared row of values per pattern of marks, so that
-// data over many units holds one small slice per distinct pattern.
-type oldRowCache struct {
-	k    int
-	rows map[[2]uint64][]agreement.Value
-}
-
-func (rc *oldRowCache) row(mark, avail uint64) []agreement.Value {
-	key := [2]uint64{mark & avail, avail}
-	if r, ok := rc.rows[key]; ok {
-		return r
-	}
-	r := make([]agreement.Value, rc.k)
-	for c := range r {
-		switch bit := uint64(1) << c; {
-		case avail&bit == 0:
-		case mark&bit != 0:
-			r[c] = agreePresent
-		default:
-			r[c] = agreeAbsent
-		}
-	}
-	rc.rows[key] = r
-	return r
-}
-
 // Data returns the reliability data of Codes[k]: one row per unit, 1 when
 // the coder coded the unit with the code, 0 when not, missing when the coder
 // gives no value (UncodedMissing and no coding on the unit's source). Rows
@@ -230,7 +204,7 @@ func (ud *oldUnitData) Data(k int) agreement.Data {
 			ud.unitNames[u] = ud.UnitName(u)
 		}
 	}
-	rc := oldRowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
+	rc := rowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
 	d := agreement.Data{Coders: ud.Coders, Units: ud.unitNames, Values: make([][]agreement.Value, len(ud.Units))}
 	for u, m := range ud.Marks[k] {
 		d.Values[u] = rc.row(m, ud.avail(u))
@@ -241,7 +215,7 @@ func (ud *oldUnitData) Data(k int) agreement.Data {
 // Pooled returns the reliability data of every unit x code pair, each pair a
 // unit of its own (units are not named). Rows share slices as in Data.
 func (ud *oldUnitData) Pooled() agreement.Data {
-	rc := oldRowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
+	rc := rowCache{k: len(ud.Coders), rows: map[[2]uint64][]agreement.Value{}}
 	d := agreement.Data{Coders: ud.Coders, Values: make([][]agreement.Value, 0, len(ud.Units)*len(ud.Codes))}
 	for _, marks := range ud.Marks {
 		for u, m := range marks {
