@@ -43,6 +43,9 @@ type AutocodeOptions struct {
 	// Explain keeps the Match behind every coding (for --explain); off, only
 	// the codings are kept.
 	Explain bool
+	// Progress, when not nil, is called after each source is coded, in
+	// order, with the sources coded and their number.
+	Progress func(done, total int)
 }
 
 // Match is one coded unit and why: the rule that fired first and the words
@@ -349,6 +352,9 @@ func autocodeInOrder(cb *codebook.Codebook, n int, source func(i int) (*corpus.S
 			if err := emit(o.batch, o.part.matches); err != nil {
 				return nil, err
 			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(i+1, n)
 		}
 		<-slots
 	}

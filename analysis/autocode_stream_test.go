@@ -212,3 +212,32 @@ func TestSaveSortedFailureWritesNothing(t *testing.T) {
 		t.Errorf("SaveSorted wrote\n%s\nSave wrote\n%s", after, before)
 	}
 }
+
+// Progress is told of every source, in order, once each.
+func TestAutocodeProgress(t *testing.T) {
+	srcs, yaml, _ := generatedSources(7, 300)
+	cb := parseCodebook(t, yaml)
+	an, _ := corpus.NewAnalyzer("en", false)
+	for _, each := range []bool{false, true} {
+		var seen []int
+		opts := AutocodeOptions{Analyzer: an, Progress: func(done, total int) {
+			if total != len(srcs) {
+				t.Errorf("total %d, want %d", total, len(srcs))
+			}
+			seen = append(seen, done)
+		}}
+		load := func(i int) (*corpus.Source, error) { return srcs[i], nil }
+		var err error
+		if each {
+			_, err = AutocodeEach(cb, len(srcs), load, opts, func([]Coding) error { return nil })
+		} else {
+			_, err = AutocodeSources(cb, len(srcs), load, opts)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int{1, 2, 3, 4, 5, 6, 7}; !slices.Equal(seen, want) {
+			t.Errorf("each %v: progress %v, want %v", each, seen, want)
+		}
+	}
+}

@@ -120,6 +120,10 @@ type Options struct {
 	Extracts int
 	// Cite gives a source's citation label; nil means "(Kind n)".
 	Cite func(*corpus.Source) string
+	// Progress, when not nil, is called after each source is read (the
+	// slow part: tagging every sentence) with the sources read and their
+	// number.
+	Progress func(done, total int)
 }
 
 // Extract is a passage that supports a suggestion.
@@ -480,6 +484,9 @@ func (e *engine) read() error {
 		}
 		if err := e.merge(int32(si), out.src, out, cov, caseIdx); err != nil {
 			return err
+		}
+		if e.opts.Progress != nil {
+			e.opts.Progress(si+1, len(e.srcs))
 		}
 	}
 

@@ -338,3 +338,32 @@ func TestSuggestOptions(t *testing.T) {
 		t.Errorf("top 1, min 6: %+v", res.Phrases)
 	}
 }
+
+// Progress is told of every source read, in order, and the suggestions do
+// not depend on it.
+func TestSuggestProgress(t *testing.T) {
+	_, srcs, _ := exampleProject(t)
+	opts := Options{Analyzer: testAnalyzer(t), NoEntities: true, Clusters: -1}
+	want, err := Suggest(srcs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	opts.Progress = func(done, total int) {
+		if total != len(srcs) {
+			t.Errorf("total %d, want %d", total, len(srcs))
+		}
+		seen = append(seen, done)
+	}
+	got, err := Suggest(srcs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != len(srcs) || seen[0] != 1 || !slices.IsSorted(seen) || seen[len(seen)-1] != len(srcs) {
+		t.Errorf("progress %v for %d sources", seen, len(srcs))
+	}
+	opts.Progress = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Error("suggestions changed with a progress callback")
+	}
+}

@@ -123,6 +123,8 @@ func runAutocode(opts *AutocodeOptions) error {
 		}
 	}
 	load := func(i int) (*corpus.Source, error) { return p.Source(infos[i].ID, true) }
+	report, finish := progress(opts.IO, "coding")
+	aopts.Progress = report
 	tally := autocodeTally{sources: map[string]int{}}
 	if write {
 		// The codings are written as each source is coded, never all held.
@@ -136,6 +138,7 @@ func runAutocode(opts *AutocodeOptions) error {
 			})
 			return err
 		})
+		finish()
 		if err != nil {
 			return err
 		}
@@ -144,6 +147,7 @@ func runAutocode(opts *AutocodeOptions) error {
 	// A dry run or --explain keeps the codings (and the matches behind
 	// them) to print.
 	res, err := analysis.AutocodeSources(cb, len(infos), load, aopts)
+	finish()
 	if err != nil {
 		return err
 	}

@@ -165,7 +165,10 @@ func runSuggest(opts *SuggestOptions) error {
 	if opts.Reference == "general" && suggest.General(an) == nil {
 		fmt.Fprintf(opts.IO.ErrOut, "note: no general word list for language %q; comparing with the rest of the corpus\n", an.Language())
 	}
+	report, finish := progress(opts.IO, "reading")
+	sopts.Progress = report
 	res, err := suggest.Suggest(srcs, sopts)
+	finish()
 	if err != nil {
 		return err
 	}
